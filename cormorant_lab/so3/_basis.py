@@ -1,0 +1,51 @@
+r"""The unitary change of basis between complex and real spherical harmonics.
+
+With the Condon–Shortley phase in the complex harmonics :math:`Y_l^m`, the real harmonics are
+
+.. math::
+
+    Y_{l m}^{\mathrm{real}} = \begin{cases}
+        \tfrac{i}{\sqrt 2}\,\bigl(Y_l^{m} - (-1)^m Y_l^{-m}\bigr) & m < 0 \\
+        Y_l^0 & m = 0 \\
+        \tfrac{1}{\sqrt 2}\,\bigl(Y_l^{-m} + (-1)^m Y_l^{m}\bigr) & m > 0
+    \end{cases}
+
+so that :math:`Y^{\mathrm{real}} = U_l\, Y^{\mathrm{complex}}` with the unitary matrix :math:`U_l` built here
+(rows and columns ordered :math:`m = -l, \dots, l`). For :math:`l = 1` the real harmonics are
+:math:`\sqrt{3/4\pi}\,(y, z, x)/r`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+
+from ._validation import check_degree
+
+
+@functools.lru_cache(maxsize=None)
+def _complex_to_real_cached(l: int) -> torch.Tensor:
+    size = 2 * l + 1
+    u = torch.zeros(size, size, dtype=torch.complex128)
+    s = 1 / math.sqrt(2)
+    u[l, l] = 1
+    for m in range(1, l + 1):
+        sign = (-1) ** m
+        # Row +m: (Y^{-m} + (-1)^m Y^{m}) / sqrt 2.
+        u[l + m, l - m] = s
+        u[l + m, l + m] = sign * s
+        # Row -m: i (Y^{-m} - (-1)^m Y^{m}) / sqrt 2, written with the row index l - m.
+        u[l - m, l - m] = 1j * s
+        u[l - m, l + m] = -1j * sign * s
+    return u
+
+
+def complex_to_real(l: int, *, dtype: torch.dtype = torch.complex128, device=None) -> torch.Tensor:
+    r"""The unitary matrix :math:`U_l` (shape ``(2l+1, 2l+1)``) with :math:`Y^{\mathrm{real}} = U_l Y^{\mathrm{complex}}`.
+
+    Index ``[m + l, m' + l]``. A Wigner matrix changes basis as :math:`D^{\mathrm{real}} = U D U^\dagger`.
+    """
+    l = check_degree(l)
+    return _complex_to_real_cached(l).to(dtype=dtype, device=device, copy=True)
