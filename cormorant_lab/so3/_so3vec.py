@@ -126,7 +126,7 @@ class SO3Vec:
         ``rotation`` is ``(3, 3)`` or ``(*batch', 3, 3)`` with ``batch'`` broadcastable against the batch shape.
         """
         matrices = wigner_d_all(self.maxl, rotation.to(self.parts[0].real.dtype), basis=self.basis)
-        return SO3Vec([p @ d.transpose(-1, -2).unsqueeze(-3) for p, d in zip(self.parts, matrices)], basis=self.basis)
+        return SO3Vec([p @ d.transpose(-1, -2) for p, d in zip(self.parts, matrices)], basis=self.basis)
 
     def squared_norms(self) -> list[torch.Tensor]:
         r"""Per-l, per-channel invariants :math:`\sum_m |F_{l,m}|^2`, each of shape ``(*batch, channels_l)``."""
