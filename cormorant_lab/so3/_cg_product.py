@@ -14,9 +14,11 @@ axis, pairs in the order ``l1 = 0..L1`` (outer), ``l2 = 0..L2`` (inner), each pa
 channels. Covariance: :math:`(D a) \otimes_{cg} (D b) = D (a \otimes_{cg} b)`, because the CG block
 intertwines :math:`D^{l_1} \otimes D^{l_2}` with :math:`D^l`.
 
-Speed: for each pair :math:`(l_1, l_2)` one outer product and one matrix product with the pre-stacked CG
-columns of all its output degrees, ``(2l1+1)(2l2+1) × Σ_l (2l+1)``, prepared once per
-``(L1, L2, maxl, basis, dtype, device)`` — no loop over ``m`` or channels.
+Speed: for each degree :math:`l_1` of ``a``, one outer product with *all* of ``b`` and one matrix product
+with the pre-stacked CG columns of every pair :math:`(l_1, l_2)` and output degree, prepared once per
+``(L1, L2, maxl, basis, dtype, device)`` — L1 + 1 matrix products, no loop over ``m``, channels or atoms.
+(One product per pair does fewer flops but, at Cormorant's sizes, loses to the per-op overhead; one product
+for everything wastes 12× the flops on zeros. ``benchmarks/bench_cg.py`` measures against e3nn.)
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from ._validation import check_degree
 
 
 @dataclass(frozen=True)
-class _PairPlan:
+class _RowPlan:
+    """Everything one degree l1 of ``a`` contributes, coupled with *all* of ``b`` in one matrix product."""
+
     l1: int
-    l2: int
-    degrees: tuple[int, ...]  # output degrees l reached by this pair, ascending
-    matrix: torch.Tensor  # ((2l1+1)(2l2+1), sum(2l+1)), CG columns of every l in `degrees`
+    degrees: tuple[int, ...]  # output degree of each column block, in (l2, l) order
+    matrix: torch.Tensor  # ((2l1+1)·(L2+1)², Σ(2l+1)): CG columns of every pair (l1, l2) and l it reaches
 
 
 def output_channels(channels: int, max_l1: int, max_l2: int, maxl: int) -> tuple[int, ...]:
@@ -50,16 +53,19 @@ def output_channels(channels: int, max_l1: int, max_l2: int, maxl: int) -> tuple
 
 
 @functools.lru_cache(maxsize=128)
-def _plan(max_l1: int, max_l2: int, maxl: int, basis: str, dtype: torch.dtype, device: torch.device) -> tuple[_PairPlan, ...]:
+def _plan(max_l1: int, max_l2: int, maxl: int, basis: str, dtype: torch.dtype, device: torch.device) -> tuple[_RowPlan, ...]:
+    width = (max_l2 + 1) ** 2  # all components of b, concatenated
     plans = []
     for l1 in range(max_l1 + 1):
+        columns, degrees = [], []
         for l2 in range(max_l2 + 1):
-            degrees = tuple(range(abs(l1 - l2), min(l1 + l2, maxl) + 1))
-            if not degrees:
-                continue
-            columns = [torch.from_numpy(clebsch_gordan_numpy(l1, l2, l, basis).copy()).reshape(-1, 2 * l + 1) for l in degrees]
-            matrix = torch.cat(columns, dim=1).to(dtype=dtype, device=device)
-            plans.append(_PairPlan(l1, l2, degrees, matrix))
+            for l in range(abs(l1 - l2), min(l1 + l2, maxl) + 1):
+                block = torch.zeros(2 * l1 + 1, width, 2 * l + 1, dtype=torch.float64)
+                block[:, l2 * l2 : (l2 + 1) ** 2] = torch.from_numpy(clebsch_gordan_numpy(l1, l2, l, basis).copy())
+                columns.append(block.reshape(-1, 2 * l + 1))
+                degrees.append(l)
+        if columns:
+            plans.append(_RowPlan(l1, tuple(degrees), torch.cat(columns, dim=1).to(dtype=dtype, device=device)))
     return tuple(plans)
 
 
@@ -78,11 +84,12 @@ def _check_pair(a: SO3Vec, b: SO3Vec, maxl: int | None, name: str) -> int:
 
 
 def _couple(a: SO3Vec, b: SO3Vec, maxl: int, outer_product) -> SO3Vec:
-    """Apply the CG columns of every pair (l1, l2) to ``outer_product(a_l1, b_l2)`` (..., C, d1*d2)."""
+    """Apply the CG columns of degree l1 to ``outer_product(a_l1, b_all)`` (..., C, (2l1+1)·(L2+1)²), every l1."""
     plans = _plan(a.maxl, b.maxl, maxl, a.basis, a.parts[0].real.dtype, a.device)
+    b_all = torch.cat(b.parts, dim=-1)
     out: list[list[torch.Tensor]] = [[] for _ in range(min(maxl, a.maxl + b.maxl) + 1)]
     for plan in plans:
-        outer = outer_product(a.parts[plan.l1], b.parts[plan.l2])
+        outer = outer_product(a.parts[plan.l1], b_all)
         coupled = outer @ (plan.matrix if not outer.is_complex() else plan.matrix.to(outer.dtype))
         for l, piece in zip(plan.degrees, coupled.split([2 * l + 1 for l in plan.degrees], dim=-1)):
             out[l].append(piece)
