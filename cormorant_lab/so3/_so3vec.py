@@ -125,7 +125,7 @@ class SO3Vec:
 
         ``rotation`` is ``(3, 3)`` or ``(*batch', 3, 3)`` with ``batch'`` broadcastable against the batch shape.
         """
-        matrices = wigner_d_all(self.maxl, rotation.to(self.parts[0].real.dtype), basis=self.basis)
+        matrices = wigner_d_all(self.maxl, rotation.to(dtype=self.parts[0].real.dtype, device=self.device), basis=self.basis)
         return SO3Vec([p @ d.transpose(-1, -2) for p, d in zip(self.parts, matrices)], basis=self.basis)
 
     def squared_norms(self) -> list[torch.Tensor]:
