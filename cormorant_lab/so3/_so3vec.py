@@ -125,6 +125,16 @@ class SO3Vec:
 
         ``rotation`` is ``(3, 3)`` or ``(*batch', 3, 3)`` with ``batch'`` broadcastable against the batch shape.
         """
+        rotation_batch = rotation.shape[:-2]
+        try:
+            grows = torch.broadcast_shapes(rotation_batch, self.batch_shape) != self.batch_shape
+        except RuntimeError:
+            grows = True
+        if grows:
+            raise ValueError(
+                f"rotation batch shape {tuple(rotation_batch)} does not broadcast to the SO3Vec's batch shape "
+                f"{tuple(self.batch_shape)} without growing it"
+            )
         matrices = wigner_d_all(self.maxl, rotation.to(dtype=self.parts[0].real.dtype, device=self.device), basis=self.basis)
         return SO3Vec([p @ d.transpose(-1, -2) for p, d in zip(self.parts, matrices)], basis=self.basis)
 

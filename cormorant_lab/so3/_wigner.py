@@ -62,7 +62,7 @@ def wigner_d_all(max_l: int, rotation: torch.Tensor, *, basis: str = "real", che
     points, inverses = _sample_points_on(max_l, rotation.dtype, rotation.device)
     rotated = points @ rotation.transpose(-1, -2)  # (..., n, 3): row k is R p_k
     harmonics = spherical_harmonics_all(max_l, rotated, basis="real")
-    matrices = [(inverse @ h).transpose(-1, -2) for inverse, h in zip(inverses, harmonics)]
+    matrices = [(inverse @ h).transpose(-1, -2).contiguous() for inverse, h in zip(inverses, harmonics)]
     if basis == "complex":
         complex_dtype = torch.complex128 if rotation.dtype == torch.float64 else torch.complex64
         us = [complex_to_real(l, dtype=complex_dtype, device=rotation.device) for l in range(max_l + 1)]

@@ -85,3 +85,11 @@ def test_batched_rotation_and_to(generator):
         single = SO3Vec([p[i] for p in v.parts]).rotate(rotations[i])
         assert torch.allclose(rotated[2][i], single[2], atol=1e-13)
     assert v.to(torch.float32).dtype == torch.float32
+
+
+def test_rotation_batch_must_not_grow_the_vector(generator):
+    v = make(generator=generator)  # batch (5,)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        v.rotate(random_rotation(5, generator=generator).unsqueeze(1))  # (5, 1, 3, 3) would give (5, 5)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        v.rotate(random_rotation(4, generator=generator))
