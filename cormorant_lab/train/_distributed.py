@@ -1,0 +1,84 @@
+"""Multi-GPU and multi-node training through ``torch.distributed``: DDP under ``torchrun``.
+
+``torchrun --nproc_per_node=4 -m cormorant_lab.cli train ...`` sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
+``MASTER_ADDR`` and ``MASTER_PORT``; :func:`init_distributed` reads them and joins the process group (NCCL on
+GPUs, gloo on CPUs). Each process takes every ``world_size``-th molecule of the epoch's permutation (the
+:class:`~torch.utils.data.DistributedSampler` rule) and ``batch_size / world_size`` of each global batch, so the
+averaged gradients equal a single process's on the same global batch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import DistributedSampler
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """This process's place: ``rank`` of ``world_size`` (``local_rank`` on its node)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def current() -> DistInfo:
+    """The process group already joined, or a single process."""
+    if dist.is_available() and dist.is_initialized():
+        return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", dist.get_rank())))
+    return DistInfo()
+
+
+def init_distributed(backend: str | None = None) -> DistInfo:
+    """Join the process group that ``torchrun`` describes in the environment; a single process without it.
+
+    ``backend`` defaults to ``"nccl"`` when CUDA is available, else ``"gloo"``. On CUDA each process uses the GPU
+    ``LOCAL_RANK``.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1 or (dist.is_available() and dist.is_initialized()):
+        return current()
+    if not dist.is_available():
+        raise RuntimeError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
+    backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if backend == "nccl":
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group(backend=backend)
+    return current()
+
+
+def epoch_order(n_items: int, epoch: int, seed: int, info: DistInfo) -> list[int]:
+    """This process's molecules for ``epoch``, in order: the DistributedSampler's permutation (seed + epoch)."""
+    sampler = DistributedSampler(range(n_items), num_replicas=info.world_size, rank=info.rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    return list(sampler)
+
+
+def shard(n_items: int, info: DistInfo) -> list[int]:
+    """This process's share of an evaluation split, without the sampler's padding (every molecule counted once)."""
+    return list(range(info.rank, n_items, info.world_size))
+
+
+def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """Sum ``tensor`` over the processes (in place) and return it; the identity for a single process."""
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor
+
+
+def barrier() -> None:
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.barrier()
