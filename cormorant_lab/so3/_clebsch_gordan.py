@@ -39,12 +39,16 @@ import functools
 import math
 from fractions import Fraction
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import sympy
 import torch
 
 from ._basis import complex_to_real
 from ._validation import check_basis, check_degree, check_triangle
+
+if TYPE_CHECKING:
+    import sympy
 
 
 def _squared_and_sign(l1: int, m1: int, l2: int, m2: int, l: int, m: int) -> tuple[int, int, int]:
@@ -70,8 +74,10 @@ def _check_cg_arguments(l1: object, l2: object, l: object) -> tuple[int, int, in
     return l1, l2, l
 
 
-def clebsch_gordan_exact(l1: int, m1: int, l2: int, m2: int, l: int, m: int) -> sympy.Expr:
+def clebsch_gordan_exact(l1: int, m1: int, l2: int, m2: int, l: int, m: int) -> "sympy.Expr":
     r"""One coefficient :math:`\langle l_1 m_1; l_2 m_2 | l m\rangle` as an exact sympy number ``±sqrt(p/q)``."""
+    import sympy  # only here: importing sympy costs a second and 30 MB that the network never needs
+
     l1, l2, l = _check_cg_arguments(l1, l2, l)
     sign, numerator, denominator = _squared_and_sign(l1, m1, l2, m2, l, m)
     return sign * sympy.sqrt(sympy.Rational(numerator, denominator))

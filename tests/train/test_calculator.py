@@ -92,3 +92,19 @@ def test_calculator_rejects_a_multi_target_model():
     model = Cormorant.from_preset("md17", num_targets=2, num_cg_levels=1, num_channels=2, maxl=1, max_sh=1)
     with pytest.raises(ValueError, match="single-target"):
         CormorantCalculator(model, energy_unit="eV")
+
+
+def test_cormorant_load_and_predict_on_ase_atoms(tmp_path):
+    from ase.build import molecule
+
+    from cormorant_lab.nn import Cormorant
+    from cormorant_lab.train import save_model
+
+    model = Cormorant.from_preset("md17", species=(1, 6, 8), num_cg_levels=1, num_channels=2, maxl=1, max_sh=1, dtype=torch.float64)
+    model.target_mean.fill_(-3.5)
+    path = save_model(model, tmp_path / "model.pt", metadata={"units": "kcal/mol"})
+    restored = Cormorant.load(path)
+    ethanol = molecule("CH3CH2OH")
+    assert restored.metadata == {"units": "kcal/mol"} and restored.species == [1, 6, 8]
+    assert np.allclose(restored.predict(ethanol), model.predict(ethanol), rtol=0, atol=1e-12)
+    assert restored.predict([ethanol, ethanol]).shape == (2,)

@@ -1,0 +1,50 @@
+r"""The Cormorant network (Anderson, Hy & Kondor, NeurIPS 2019), built on :mod:`cormorant_lab.so3`.
+
+One concept per private module: edge geometry (``_geometry``), radial functions (``_radial``), the soft cutoff
+(``_cutoff``), covariant channel mixing (``_mixing``), the covariant normalization (``_normalization``), the
+input (``_input``), the edge and atom levels (``_edge_level``, ``_atom_level``), their stack
+(``_cormorant_cg``), the output (``_output``), the presets (``_presets``) and the model (``_cormorant``).
+
+Quick start::
+
+    model = Cormorant.from_preset("qm9")                       # or "md17"; dtype=torch.float64 for double
+    y = model(positions, charges)                              # (B, N, 3) Å, (B, N) integers, 0 = padding
+    energy, forces = Cormorant.from_preset("md17").energy_and_forces(positions, charges)
+"""
+
+from ._atom_level import AtomLevel
+from ._cormorant import Cormorant, CormorantLevels
+from ._cormorant_cg import CormorantCG
+from ._cutoff import SoftCutoff
+from ._edge_level import EdgeLevel, edge_activations, pair_dot_products
+from ._geometry import EdgeGeometry, edge_geometry
+from ._input import InputLinear, InputMPNN, species_features
+from ._mixing import SO3Linear
+from ._normalization import CovariantNormalization, soft_normalize
+from ._output import OutputLinear, OutputPMLP, atom_invariants
+from ._presets import PRESETS
+from ._radial import RadialPolyTrig
+
+__all__ = [
+    "PRESETS",
+    "AtomLevel",
+    "Cormorant",
+    "CormorantCG",
+    "CormorantLevels",
+    "CovariantNormalization",
+    "EdgeGeometry",
+    "EdgeLevel",
+    "InputLinear",
+    "InputMPNN",
+    "OutputLinear",
+    "OutputPMLP",
+    "RadialPolyTrig",
+    "SO3Linear",
+    "SoftCutoff",
+    "atom_invariants",
+    "edge_activations",
+    "edge_geometry",
+    "pair_dot_products",
+    "soft_normalize",
+    "species_features",
+]

@@ -1,0 +1,239 @@
+r"""``Cormorant``: the full network of Anderson, Hy & Kondor (NeurIPS 2019), with the paper's two presets.
+
+.. math::
+
+    x_i \xrightarrow{\text{input}} F^0_i \xrightarrow{\text{level } 1} F^1_i \to \dots \to F^L_i
+    \xrightarrow{\text{invariants}} \xi_i \xrightarrow{\Sigma_i,\ \text{head}} y
+
+* input: species/charge scalars, then message passing (QM9) or a linear map (MD-17) — ``_input``;
+* levels: edge level then atom level, CG products and the neighbour aggregate — ``_cormorant_cg``;
+* output: l = 0 parts and squared norms of every level, summed over atoms, MLP or linear head — ``_output``.
+
+Differences from the reference implementation, each where it failed: the real basis (same mathematics); a
+covariant soft normalization after every level (bounded activations, ``_normalization``); radial functions and
+their gradients finite at self pairs and padding pairs (finite forces, ``_geometry``); edge weights initialised
+with variance 1/fan-in; the aggregate contracted over neighbours before the CG coupling (memory).
+
+Targets: the head's output is rescaled as ``y = head · target_std + target_mean + Σ_i species_reference[Z_i]``.
+The three buffers default to 1, 0 and 0; a trainer sets them (e.g. mean/std of the training targets, and
+per-species reference energies for extensive energies) and they are saved in the ``state_dict``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from ..so3 import SO3Vec
+from ._cormorant_cg import CormorantCG
+from ._geometry import EdgeGeometry, edge_geometry
+from ._input import InputLinear, InputMPNN, check_charges, species_features
+from ._normalization import CovariantNormalization
+from ._output import OutputLinear, OutputPMLP, atom_invariants, num_invariants
+from ._presets import preset
+
+INPUTS = ("linear", "mpnn")
+TOPS = ("linear", "pmlp")
+
+
+class CormorantLevels(NamedTuple):
+    """Everything a forward pass computes before the head."""
+
+    atom_mask: torch.Tensor  # (B, N) bool
+    input: SO3Vec  # F^0, parts (B, N, C, 1)
+    atoms: list[SO3Vec]  # F^s, s = 1..L, parts (B, N, C, 2l+1)
+    edges: list[SO3Vec]  # G^s, s = 1..L, parts (B, N, N, C, 2l+1)
+    geometry: EdgeGeometry
+
+
+def _per_level(value, count: int, name: str) -> list:
+    """A number, or a list padded with its last entry (the reference's ``expand_var_list``), as ``count`` entries."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not 1 <= len(values) <= count:
+        raise ValueError(f"{name} must be a number or a list of 1 to {count} numbers, got {value!r}")
+    return values + values[-1:] * (count - len(values))
+
+
+class Cormorant(nn.Module):
+    r"""The Cormorant network: ``model(positions, charges)`` → predictions ``(B,)`` (or ``(B, T)`` for T > 1 targets).
+
+    Args (the defaults are the reference implementation's; every value may be a per-level list where noted):
+        species: atomic numbers the model knows (one-hot order); other nonzero charges raise ``ValueError``.
+        num_targets: T, the number of predicted quantities.
+        num_cg_levels: L, the number of covariant levels.
+        maxl: highest degree of the atom activations (per level).
+        max_sh: highest degree of the edge spherical harmonics (per level).
+        num_channels: channels per degree; per level a list of L + 1 (input, then each level's output).
+        charge_power, charge_scale: input scalars ``onehot · (Z / charge_scale)^p``, p ≤ charge_power;
+            ``charge_scale`` defaults to ``max(species)``.
+        input: ``"linear"`` (MD-17) or ``"mpnn"`` (QM9, with ``num_mpnn_layers`` layers).
+        top: ``"linear"`` (MD-17) or ``"pmlp"`` (QM9; ``mlp_width`` hidden units, ``num_mixed`` atom features).
+        basis_set: ``(n_max, k_max)`` of the PolyTrig radial functions.
+        cutoff_type, soft_cut_rad, soft_cut_width, hard_cut_rad: the edge mask (see ``SoftCutoff``; per level).
+        level_gain, weight_init: initialization of the atom-level mixing weights (per level).
+        normalization: ``"soft"`` (default, see ``_normalization``) or ``"none"`` (the reference's blow-up).
+        activation: of the MLPs.
+
+    ``config`` holds these arguments (JSON-serializable) and ``Cormorant(**model.config)`` rebuilds the model.
+    Buffers ``target_mean`` ``(T,)``, ``target_std`` ``(T,)`` and ``species_reference`` ``(S, T)`` rescale the head's
+    output (module docstring). ``validate_inputs`` (default True) checks the charges, which costs one host
+    synchronisation per forward; switch it off for CUDA graphs or ``torch.compile``.
+    """
+
+    def __init__(
+        self,
+        *,
+        species: Sequence[int] = (1, 6, 7, 8, 9),
+        num_targets: int = 1,
+        num_cg_levels: int = 4,
+        maxl: int | Sequence[int] = 3,
+        max_sh: int | Sequence[int] = 3,
+        num_channels: int | Sequence[int] = 10,
+        charge_power: int = 2,
+        charge_scale: float | None = None,
+        input: str = "linear",
+        num_mpnn_layers: int = 1,
+        top: str = "linear",
+        basis_set: Sequence[int] = (3, 3),
+        cutoff_type: Sequence[str] = ("learn",),
+        soft_cut_rad: float | Sequence[float] = 1.73,
+        soft_cut_width: float | Sequence[float] = 0.2,
+        hard_cut_rad: float | Sequence[float] = 1.73,
+        level_gain: float | Sequence[float] = 10.0,
+        weight_init: str = "rand",
+        normalization: str = "soft",
+        activation: str = "leakyrelu",
+        mlp_width: int = 256,
+        num_mixed: int = 64,
+    ):
+        super().__init__()
+        config = {key: value for key, value in locals().items() if key not in ("self", "__class__")}
+        self.config: dict = json.loads(json.dumps(config))  # plain lists and numbers, a copy
+        species = [int(z) for z in species]
+        if not species or len(set(species)) != len(species) or min(species) <= 0:
+            raise ValueError(f"species must be distinct positive atomic numbers, got {species}")
+        if input not in INPUTS or top not in TOPS:
+            raise ValueError(f"input must be one of {INPUTS} and top one of {TOPS}, got {input!r} and {top!r}")
+        if num_cg_levels < 1 or num_targets < 1 or charge_power < 0:
+            raise ValueError("num_cg_levels and num_targets must be at least 1, charge_power at least 0")
+        self.species, self.num_targets, self.charge_power = species, int(num_targets), int(charge_power)
+        self.charge_scale = float(charge_scale if charge_scale is not None else max(species))
+        self.register_buffer("_species", torch.tensor(species), persistent=False)
+
+        channels = _per_level(num_channels, num_cg_levels + 1, "num_channels")
+        per_level = {name: _per_level(value, num_cg_levels, name) for name, value in
+                     [("maxl", maxl), ("max_sh", max_sh), ("level_gain", level_gain), ("soft_cut_rad", soft_cut_rad),
+                      ("soft_cut_width", soft_cut_width), ("hard_cut_rad", hard_cut_rad)]}
+        cutoff = {name: per_level[name] for name in ("soft_cut_rad", "soft_cut_width", "hard_cut_rad")}
+        num_inputs = len(species) * (charge_power + 1)
+        if input == "mpnn":
+            first_cutoff = {name: values[0] for name, values in cutoff.items()}
+            self.input_layer = InputMPNN(num_inputs, channels[0], num_layers=num_mpnn_layers, basis_set=tuple(basis_set),
+                                         cutoff_type=tuple(cutoff_type), width=mlp_width, activation=activation, **first_cutoff)
+        else:
+            self.input_layer = InputLinear(num_inputs, channels[0])
+        self.input_normalization = CovariantNormalization(normalization)
+        self.cormorant_cg = CormorantCG(maxl=per_level["maxl"], max_sh=per_level["max_sh"], num_channels=channels,
+                                        basis_set=tuple(basis_set), cutoff_type=tuple(cutoff_type), level_gain=per_level["level_gain"],
+                                        weight_init=weight_init, normalization=normalization, **cutoff)
+        self.max_sh = max(per_level["max_sh"])
+        num_scalars = num_invariants(self.cormorant_cg.channels)
+        if top == "pmlp":
+            self.head = OutputPMLP(num_scalars, self.num_targets, num_mixed=num_mixed, width=mlp_width, activation=activation)
+        else:
+            self.head = OutputLinear(num_scalars, self.num_targets)
+        self.register_buffer("target_mean", torch.zeros(self.num_targets))
+        self.register_buffer("target_std", torch.ones(self.num_targets))
+        self.register_buffer("species_reference", torch.zeros(len(species), self.num_targets))
+        self.validate_inputs = True
+
+    @classmethod
+    def from_preset(
+        cls, name: str, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None, **overrides
+    ) -> "Cormorant":
+        """The ``"qm9"`` or ``"md17"`` model of the paper; ``overrides`` change any constructor argument."""
+        model = cls(**{**preset(name), **overrides})
+        return model.to(dtype=dtype, device=device) if dtype is not None or device is not None else model
+
+    @classmethod
+    def load(cls, path, map_location: str | torch.device = "cpu") -> "Cormorant":
+        """A trained model saved by the trainer (``best.pt``/``last.pt``) or ``cormorant_lab.train.save_model``.
+
+        Restores the configuration (preset, species), the weights and the target normalization; eval mode.
+        The task's units are in ``model.metadata``.
+        """
+        from ..train import load_model  # train builds on nn: import at call time
+
+        return load_model(path, map_location)
+
+    def predict(self, atoms) -> "numpy.ndarray":
+        """Predictions (the model's units) for one ``ase.Atoms`` or a list of them: ``(molecules,)`` or ``(molecules, T)``."""
+        from ..train import predict
+
+        return predict(self, atoms)
+
+    # --- forward ---------------------------------------------------------------------------------------------
+    def forward(self, positions: torch.Tensor, charges: torch.Tensor) -> torch.Tensor:
+        """Predictions for positions ``(B, N, 3)`` (Å) and integer charges ``(B, N)`` (0 = padding): ``(B,)`` or ``(B, T)``."""
+        levels = self.compute_levels(positions, charges)
+        y = self.head(atom_invariants(levels.atoms), levels.atom_mask)
+        counts = (charges.unsqueeze(-1) == self._species).sum(-2).to(y.dtype)  # (B, S) atoms of each species
+        y = y * self.target_std + self.target_mean + counts @ self.species_reference
+        return y.squeeze(-1) if self.num_targets == 1 else y
+
+    def compute_levels(self, positions: torch.Tensor, charges: torch.Tensor) -> CormorantLevels:
+        """Run everything before the head: masks, geometry, ``F^0``, and every level's ``F^s`` and ``G^s``."""
+        positions, charges = self._check_inputs(positions, charges)
+        atom_mask = charges != 0
+        geometry = edge_geometry(positions, atom_mask, self.max_sh)
+        features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
+        scalars = self.input_layer(features, atom_mask, geometry)
+        inputs = self.input_normalization(SO3Vec([scalars.unsqueeze(-1)]))
+        atoms, edges = self.cormorant_cg(inputs, geometry)
+        return CormorantLevels(atom_mask, inputs, atoms, edges, geometry)
+
+    def levels(self, positions: torch.Tensor, charges: torch.Tensor) -> dict[str, SO3Vec]:
+        """The covariant activations by name, for :func:`~cormorant_lab.checks.check_covariance`.
+
+        ``"input"`` (``F^0``, batch ``(B, N)``), then ``"edge_s"`` (``G^s``, batch ``(B, N, N)``) and ``"atom_s"``
+        (``F^s``, batch ``(B, N)``) for s = 1..L.
+        """
+        run = self.compute_levels(positions, charges)
+        named = {"input": run.input}
+        for s, (atoms, edges) in enumerate(zip(run.atoms, run.edges), start=1):
+            named[f"edge_{s}"] = edges
+            named[f"atom_{s}"] = atoms
+        return named
+
+    def energy_and_forces(
+        self, positions: torch.Tensor, charges: torch.Tensor, *, create_graph: bool | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""Energies ``(B,)`` and forces :math:`-\partial E / \partial r` ``(B, N, 3)`` by autograd (0 on padding atoms).
+
+        ``create_graph`` (default: ``self.training``) keeps the graph of the forces, to train on them.
+        """
+        if self.num_targets != 1:
+            raise ValueError(f"energy_and_forces needs a model with one target (the energy), this one has {self.num_targets}")
+        create_graph = self.training if create_graph is None else create_graph
+        with torch.enable_grad():
+            if not positions.requires_grad:
+                positions = positions.detach().requires_grad_(True)
+            energy = self(positions, charges)
+            (gradient,) = torch.autograd.grad(energy.sum(), positions, create_graph=create_graph)
+        return energy, -gradient
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+    def _check_inputs(self, positions: torch.Tensor, charges: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if positions.dim() != 3 or positions.shape[-1] != 3:
+            raise ValueError(f"positions must have shape (batch, atoms, 3), got {tuple(positions.shape)}")
+        if charges.shape != positions.shape[:2]:
+            raise ValueError(f"charges must have shape (batch, atoms) = {tuple(positions.shape[:2])}, got {tuple(charges.shape)}")
+        if charges.is_floating_point() or charges.is_complex() or charges.dtype == torch.bool:
+            raise ValueError(f"charges must be an integer tensor (atomic numbers, 0 for padding), got {charges.dtype}")
+        if self.validate_inputs:
+            check_charges(charges, self._species)
+        return positions.to(self.target_mean.dtype), charges

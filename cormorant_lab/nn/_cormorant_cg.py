@@ -1,0 +1,81 @@
+r"""``CormorantCG``: the stack of covariant levels, s = 1..num_cg_levels (paper, §5).
+
+Level s first updates the edges from the atoms of level s−1 (:class:`EdgeLevel`), then the atoms from those
+edges (:class:`AtomLevel`):
+
+.. math::
+
+    g^{s} = \text{EdgeLevel}^s(g^{s-1}, F^{s-1}, r), \qquad
+    G^{s,l}_{ij} = g^{s,l}_{ij} Y_l(\hat r_{ij}), \qquad
+    F^{s} = \text{AtomLevel}^s(F^{s-1}, G^{s}).
+
+Channel bookkeeping follows the reference: level s has ``num_channels[s]`` edge channels, equal to the channels
+of :math:`F^{s-1}` (the CG aggregate is channel-wise), and outputs ``num_channels[s+1]`` atom channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from torch import nn
+
+from ..so3 import SO3Vec
+from ._atom_level import AtomLevel
+from ._edge_level import EdgeLevel, edge_activations
+from ._geometry import EdgeGeometry
+
+
+class CormorantCG(nn.Module):
+    """``num_cg_levels`` (EdgeLevel, AtomLevel) pairs; lists have one entry per level (``num_channels``: one more)."""
+
+    def __init__(
+        self,
+        *,
+        maxl: Sequence[int],
+        max_sh: Sequence[int],
+        num_channels: Sequence[int],
+        basis_set: tuple[int, int] = (3, 3),
+        cutoff_type: Collection[str] = ("learn",),
+        soft_cut_rad: Sequence[float],
+        soft_cut_width: Sequence[float],
+        hard_cut_rad: Sequence[float],
+        level_gain: Sequence[float],
+        weight_init: str = "rand",
+        normalization: str = "soft",
+    ):
+        super().__init__()
+        num_levels = len(maxl)
+        self.edge_levels, self.atom_levels = nn.ModuleList(), nn.ModuleList()
+        atom_channels: tuple[int, ...] = (num_channels[0],)
+        previous_edges: tuple[int, ...] = ()
+        for s in range(num_levels):
+            self.edge_levels.append(
+                EdgeLevel(
+                    atom_channels, previous_edges, num_channels[s], max_sh[s], basis_set=basis_set, cutoff_type=cutoff_type,
+                    soft_cut_rad=soft_cut_rad[s], soft_cut_width=soft_cut_width[s], hard_cut_rad=hard_cut_rad[s],
+                )
+            )
+            atom_level = AtomLevel(
+                atom_channels, max_sh[s], maxl[s], num_channels[s + 1],
+                gain=level_gain[s], weight_init=weight_init, normalization=normalization,
+            )
+            self.atom_levels.append(atom_level)
+            atom_channels = atom_level.channels_out
+            previous_edges = (num_channels[s],) * (max_sh[s] + 1)
+
+    @property
+    def channels(self) -> list[tuple[int, ...]]:
+        """Channels per degree of each level's atom activations."""
+        return [level.channels_out for level in self.atom_levels]
+
+    def forward(self, atoms: SO3Vec, geometry: EdgeGeometry) -> tuple[list[SO3Vec], list[SO3Vec]]:
+        """Atom activations ``F^s`` ``(B, N, C, 2l+1)`` and edge activations ``G^s`` ``(B, N, N, C, 2l+1)``, s = 1..L."""
+        atom_levels, edge_levels = [], []
+        scalars: list = []
+        for edge_level, atom_level in zip(self.edge_levels, self.atom_levels):
+            scalars = edge_level(atoms, scalars, geometry)
+            edges = edge_activations(scalars, geometry)
+            atoms = atom_level(atoms, edges)
+            atom_levels.append(atoms)
+            edge_levels.append(edges)
+        return atom_levels, edge_levels
