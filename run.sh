@@ -3,7 +3,7 @@
 #
 #   bash run.sh demo    set up .venv and run the main job: train on the bundled data, no network needed
 #   bash run.sh test    set up .venv with the test extras and run the whole test suite (what CI runs)
-#   bash run.sh setup   only set up .venv (with every extra: notebooks, QM9, tests)
+#   bash run.sh setup   only set up .venv (with every extra: notebooks, QM9, data generation, tests)
 #
 # Environment: PYTHON (interpreter for the venv, default python3), CORMORANT_LAB_VENV (default .venv),
 # TORCH_SPEC (default torch==2.13.0), TORCH_INDEX_URL (a PyTorch wheel index, e.g. PyTorch's CPU-only
@@ -18,7 +18,7 @@ python="${PYTHON:-python3}"
 
 case "$task" in
   demo) extras="" ;;
-  test|setup) extras="[notebooks,qm9,test]" ;;
+  test|setup) extras="[notebooks,qm9,datagen,test]" ;;
   *) echo "usage: bash run.sh {demo|test|setup} [args...]" >&2; exit 2 ;;
 esac
 
