@@ -1,6 +1,6 @@
 """Benchmarks of the SO(3) core: CG table preparation, and the CG product against e3nn in the same run.
 
-    python benchmarks/bench_cg.py            # prints a table; ratios against e3nn are the figures that count
+    python benchmarks/bench_cg.py [--threads 2] [--repeats 30]   # ratios against e3nn are the figures that count
 
 Workload (issue 2): the CG square F ⊗cg F of 32 molecules × 18 atoms, maxl = 3, 10 and 32 channels, float32,
 forward + backward, 2 threads. e3nn's TensorProduct is given the same channel-wise ("uuu") paths, every
@@ -9,6 +9,8 @@ forward + backward, 2 threads. e3nn's TensorProduct is given the same channel-wi
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import sys
 import time
@@ -16,28 +18,32 @@ import time
 import torch
 
 
-def prepare_cg_tables(max_l: int = 10) -> float:
+def prepare_cg_tables(max_l: int = 10) -> tuple[float, float]:
+    """Wall and process-CPU seconds to compute every real-basis block (l1, l2, l <= max_l) from a cold cache."""
     from cormorant_lab.so3 import _clebsch_gordan as cg
 
     for f in (cg._complex_block, cg._real_block, cg._complex_to_real_numpy):
         f.cache_clear()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for l1 in range(max_l + 1):
         for l2 in range(max_l + 1):
             for l in range(abs(l1 - l2), min(l1 + l2, max_l) + 1):
                 cg.clebsch_gordan_numpy(l1, l2, l, "real")
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def time_it(step, repeats: int = 20, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
+def time_interleaved(steps: dict, repeats: int = 30, warmup: int = 3) -> dict[str, float]:
+    """Median seconds per call of each step, the steps alternating so that a change of load hits all alike."""
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def ours(channels: int, maxl: int = 3, atoms: int = 32 * 18):
@@ -73,19 +79,22 @@ def e3nn_step(channels: int, maxl: int = 3, atoms: int = 32 * 18):
 
 
 def main() -> int:
-    torch.set_num_threads(2)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"prepare every real CG block up to L = 10 (cold cache): {prepare_cg_tables():.3f} s")
-    print("CG square F ⊗cg F, 32 molecules × 18 atoms, maxl = 3, float32, forward + backward (median):")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}")
+    wall, cpu = prepare_cg_tables()
+    print(f"prepare every real CG block up to L = 10 (cold cache): {wall:.3f} s wall, {cpu:.3f} s CPU")
+    print("CG square F ⊗cg F, 32 molecules × 18 atoms, maxl = 3, float32, forward + backward (median, interleaved):")
     for channels in (10, 32):
-        t_ours = time_it(ours(channels))
-        try:
-            t_e3nn = time_it(e3nn_step(channels))
-        except ImportError:
-            print(f"  {channels:2d} channels: cormorant_lab {1e3 * t_ours:7.2f} ms   (e3nn not installed)")
-            continue
-        print(f"  {channels:2d} channels: cormorant_lab {1e3 * t_ours:7.2f} ms   e3nn {1e3 * t_e3nn:7.2f} ms   speed-up ×{t_e3nn / t_ours:.2f}")
+        times = time_interleaved({"ours": ours(channels), "e3nn": e3nn_step(channels)}, repeats=args.repeats)
+        print(
+            f"  {channels:2d} channels: cormorant_lab {1e3 * times['ours']:7.2f} ms   e3nn {1e3 * times['e3nn']:7.2f} ms"
+            f"   speed-up ×{times['e3nn'] / times['ours']:.2f}"
+        )
     return 0
 
 
