@@ -5,7 +5,8 @@ MD-17 (Chmiela et al., Sci. Adv. 2017) sampled small molecules by ab initio mole
 at 500 K. We do the same with a semi-empirical method anyone can install from PyPI: GFN2-xTB
 (Bannwarth, Ehlert & Grimme, JCTC 2019) through ``tblite``'s ASE calculator, driven by ASE's
 Langevin integrator. Each molecule is first relaxed (BFGS), given Maxwell-Boltzmann velocities
-at 500 K, equilibrated, and then a frame is saved every ``--save-every`` steps.
+at 500 K, equilibrated, and then a frame is saved every ``--save-every`` steps. The dynamics are
+``cormorant_lab.data._generate.langevin_trajectory`` (notebook 08 labels other molecules with it).
 
 Output: ``data/gfn2xtb_<molecule>.npz`` in the MD-17 layout: ``z`` (atoms,), ``R`` (frames,
 atoms, 3) in Å, ``E`` (frames, 1) in kcal/mol, ``F`` (frames, atoms, 3) in kcal/mol/Å, plus
@@ -30,28 +31,16 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-from ase import Atoms, units
-from ase.constraints import FixCom
-from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import Stationary, ZeroRotation
-from ase.optimize import BFGS
-
-try:  # ASE >= 3.29
-    from ase.md.velocitydistribution import thermalize_momenta
-except ImportError:  # older ASE: same distribution under its former name
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
-
-    def thermalize_momenta(atoms, temperature_K, *, rng=None):
-        MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
-
+from ase import Atoms
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a source checkout without installing
 
-from cormorant_lab.data import EV_TO_KCAL_PER_MOL, write_md17_npz  # noqa: E402
+from cormorant_lab.data import write_md17_npz  # noqa: E402
+from cormorant_lab.data._generate import GFN2_XTB, gfn2xtb_calculator, langevin_trajectory  # noqa: E402
 
 GENERATOR_VERSION = "1"
-METHOD = "GFN2-xTB"
+METHOD = GFN2_XTB
 
 # Starting geometries (Å): RDKit 2026.09.1 ETKDG (randomSeed=0) + MMFF94 from the SMILES shown;
 # malonaldehyde's dihedrals were set to the cis-enol with its intramolecular O-H...O bond, the
@@ -140,9 +129,7 @@ def start_atoms(molecule: str) -> Atoms:
 
 def calculator():
     """A fresh GFN2-xTB calculator (eV, eV/Å)."""
-    from tblite.ase import TBLite
-
-    return TBLite(method=METHOD, verbosity=0)
+    return gfn2xtb_calculator()
 
 
 def generate(
@@ -160,34 +147,17 @@ def generate(
     # One stream per molecule, derived from the seed and the molecule's name, so that generating
     # a subset of the molecules gives the same trajectories as generating them all.
     rng = np.random.default_rng([seed, sum(map(ord, molecule))])
-    atoms = start_atoms(molecule)
-    atoms.calc = calculator()
-    BFGS(atoms, logfile=None).run(fmax=0.01, steps=500)
-    thermalize_momenta(atoms, temperature_K, rng=rng)
-    Stationary(atoms)
-    ZeroRotation(atoms)
-    # Keep the centre of mass fixed with a constraint (ASE's recommended replacement for fixcm=True,
-    # which does not sample NVT exactly for small molecules).
-    atoms.set_constraint(FixCom())
-    dyn = Langevin(
-        atoms,
-        timestep=timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        friction=friction_per_fs / units.fs,
-        fixcm=False,
+    return langevin_trajectory(
+        start_atoms(molecule),
+        n_frames=n_frames,
+        save_every=save_every,
+        n_equilibration=n_equilibration,
         rng=rng,
+        temperature_K=temperature_K,
+        timestep_fs=timestep_fs,
+        friction_per_fs=friction_per_fs,
+        calculator=calculator(),
     )
-    dyn.run(n_equilibration)
-    n_atoms = len(atoms)
-    R = np.empty((n_frames, n_atoms, 3))
-    E = np.empty(n_frames)
-    F = np.empty((n_frames, n_atoms, 3))
-    for i in range(n_frames):
-        dyn.run(save_every)
-        R[i] = atoms.get_positions()
-        E[i] = atoms.get_potential_energy()
-        F[i] = atoms.get_forces(apply_constraint=False)  # the true -dE/dR, not the constrained force
-    return {"z": atoms.numbers.astype(np.int64), "R": R, "E": E * EV_TO_KCAL_PER_MOL, "F": F * EV_TO_KCAL_PER_MOL}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,7 @@ from ._cache import cache_dir
 from ._dataset import MoleculeDataset
 from ._download import RemoteFile, UnverifiedDownloadWarning
 from ._errors import ChecksumError, DataFormatError, DownloadError, InvalidMoleculeError
+from ._generate import GFN2_XTB, TBLITE_INSTALL, gfn2xtb_calculator, has_tblite, langevin_trajectory
 from ._md17 import BUNDLED_MOLECULES, MD17_UNITS, RMD17_MOLECULES, load_md17, read_md17_npz, write_md17_npz
 from ._qm9 import QM9_ATOMREF_HARTREE, QM9_TARGETS, QM9Target, load_qm9
 from ._qm9_xyz import QM9_FILE_UNITS, QM9_PROPERTY_NAMES, read_qm9_xyz
@@ -25,6 +26,7 @@ __all__ = [
     "DataFormatError",
     "DownloadError",
     "EV_TO_KCAL_PER_MOL",
+    "GFN2_XTB",
     "HARTREE_TO_EV",
     "HARTREE_TO_KCAL_PER_MOL",
     "InvalidMoleculeError",
@@ -38,11 +40,15 @@ __all__ = [
     "QM9Target",
     "RMD17_MOLECULES",
     "RemoteFile",
+    "TBLITE_INSTALL",
     "UnverifiedDownloadWarning",
     "batch_to",
     "cache_dir",
     "collate_molecules",
     "from_ase_atoms",
+    "gfn2xtb_calculator",
+    "has_tblite",
+    "langevin_trajectory",
     "load_md17",
     "load_qm9",
     "make_dataloader",

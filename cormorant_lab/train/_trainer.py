@@ -153,6 +153,7 @@ class Trainer:
         if standardize:
             apply_standardization(self.model, self.stats)
         self.metadata = {**(metadata or {}), "target": target, "units": self.units.to_dict(), "standardization": vars(self.stats)}
+        self.model.metadata = self.metadata  # what a checkpoint restores, so the ASE calculator works on this model too
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr_init, amsgrad=self.config.amsgrad)
         loss = _Loss(self.model, target, self.config, self.stats)
         self.loss = DistributedDataParallel(loss, device_ids=[self.device.index] if self.device.type == "cuda" else None) if self.info.enabled else loss

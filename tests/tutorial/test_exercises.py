@@ -15,6 +15,11 @@ CLOSED_FORMS = {
     "cross_product_factor": (1 / math.sqrt(2), {}),
     "dot_product_factor": (-1 / math.sqrt(3), {}),
     "level1_channels": ((3 * 4, 4, 4), {"channels": 4, "max_sh": 2, "maxl": 3}),
+    # the training notebooks' exercises (cormorant_lab/tutorial/_exercises_learning.py)
+    "md17_labels_per_frame": (3 * 9 + 1, {"n_atoms": 9}),
+    "kcal_per_mol_in_ev": (1 / 23.0605478, {}),
+    "qm9_atomref_u0": ((-37.846772 - 4 * 0.500273) * 27.211386, {"charges": (6, 1, 1, 1, 1)}),
+    "equipartition_kinetic_energy": (0.5 * (3 * 6 - 3) * 8.617333e-5 * 500, {"n_atoms": 6, "temperature_K": 500}),
 }
 
 

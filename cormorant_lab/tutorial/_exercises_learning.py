@@ -1,0 +1,48 @@
+r"""Exercises of the training notebooks (05, 06, 08), registered into :data:`~cormorant_lab.tutorial.EXERCISES`.
+
+As in ``_exercises``, each expected answer is computed from the package's own constants (units, atom references),
+so a change there that would make a notebook's claim wrong fails the notebook in CI.
+"""
+
+from __future__ import annotations
+
+from ase import units as ase_units
+
+from ..data import HARTREE_TO_EV, QM9_ATOMREF_HARTREE
+from ..train import EV_PER_UNIT
+from ._exercises import Exercise
+
+
+def _atomref_u0_ev(charges: tuple[int, ...]) -> float:
+    return sum(QM9_ATOMREF_HARTREE[int(z)][1] for z in charges) * HARTREE_TO_EV
+
+
+def _kinetic_energy_ev(n_atoms: int, temperature_K: float) -> float:
+    return 0.5 * (3 * n_atoms - 3) * ase_units.kB * temperature_K  # FixCom removes 3 degrees of freedom
+
+
+LEARNING_EXERCISES: dict[str, Exercise] = {
+    "md17_labels_per_frame": Exercise(
+        "How many numbers does one MD-17 frame of a molecule with n_atoms atoms give the loss (energy and forces)?",
+        "One energy, and a force vector (3 numbers) on every atom.",
+        lambda n_atoms: 3 * int(n_atoms) + 1,
+    ),
+    "kcal_per_mol_in_ev": Exercise(
+        "ASE works in eV: how many eV is 1 kcal/mol (the MD-17 energy unit)?",
+        "1 eV ≈ 23.06 kcal/mol.",
+        lambda: EV_PER_UNIT["kcal/mol"],
+        tolerance=1e-4,
+    ),
+    "qm9_atomref_u0": Exercise(
+        "The QM9 U0 target subtracts the free atoms' U0. What is Σ_atoms U0_ref (in eV) for the given atomic numbers?",
+        "Sum QM9_ATOMREF_HARTREE[z][1] (the U0 column, Hartree) over the atoms, then Hartree → eV (×27.211).",
+        lambda charges: _atomref_u0_ev(tuple(charges)),
+        tolerance=1e-3,
+    ),
+    "equipartition_kinetic_energy": Exercise(
+        "Mean kinetic energy (eV) of a molecule of n_atoms atoms at temperature_K, centre of mass fixed?",
+        "Equipartition: k_B T / 2 per degree of freedom; 3N of them, minus the 3 the FixCom constraint removes.",
+        lambda n_atoms, temperature_K: _kinetic_energy_ev(int(n_atoms), float(temperature_K)),
+        tolerance=1e-3,
+    ),
+}
