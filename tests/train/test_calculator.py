@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import torch
 from ase import units
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+try:  # newer ASE renamed it
+    from ase.md.velocitydistribution import thermalize_momenta
+except ImportError:
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as thermalize_momenta
 from ase.md.verlet import VelocityVerlet
 
 from cormorant_lab.data import to_ase_atoms
@@ -68,9 +71,34 @@ def test_short_nve_run_conserves_energy(trained, task):
     a drift |E_total(end) − E_total(0)| < 0.05 · std(E_pot). Non-conservative forces (wrong sign, wrong unit
     factor, forces from another model) break this by orders of magnitude.
     """
-    atoms = to_ase_atoms(task.test[0])
-    atoms.calc = CormorantCalculator(trained)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.default_rng(0))
+    potential, total = nve_run(to_ase_atoms(task.test[0]), CormorantCalculator(trained))
+    assert potential.std() > 1e-3  # the molecule moved on the model's surface
+    assert conserves_energy(potential, total)
+
+
+def test_the_nve_criterion_catches_forces_that_are_not_minus_the_gradient(trained, task):
+    """The same criterion fails when the forces are 30% too large (e.g. a wrong unit factor)."""
+    from ase.calculators.calculator import Calculator, all_changes
+
+    class ScaledForces(Calculator):
+        implemented_properties = ["energy", "forces"]
+
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+            super().calculate(atoms, properties, system_changes)
+            self.results = {"energy": self.inner.get_potential_energy(self.atoms), "forces": 1.3 * self.inner.get_forces(self.atoms)}
+
+    potential, total = nve_run(to_ase_atoms(task.test[0]), ScaledForces(CormorantCalculator(trained)))
+    assert not conserves_energy(potential, total)
+
+
+def nve_run(atoms, calculator, steps: int = 200):
+    """Potential and total energy (eV) along a velocity-Verlet run at 0.25 fs from 300 K."""
+    atoms.calc = calculator
+    thermalize_momenta(atoms, temperature_K=300, rng=np.random.default_rng(0))
     potential, total = [], []
 
     def record():
@@ -79,11 +107,12 @@ def test_short_nve_run_conserves_energy(trained, task):
 
     dynamics = VelocityVerlet(atoms, 0.25 * units.fs)
     dynamics.attach(record, interval=1)
-    dynamics.run(200)
-    potential, total = np.array(potential), np.array(total)
-    assert potential.std() > 1e-3  # the molecule moved on the model's surface
-    assert total.std() < 0.05 * potential.std()
-    assert abs(total[-1] - total[0]) < 0.05 * potential.std()
+    dynamics.run(steps)
+    return np.array(potential), np.array(total)
+
+
+def conserves_energy(potential: np.ndarray, total: np.ndarray) -> bool:
+    return total.std() < 0.05 * potential.std() and abs(total[-1] - total[0]) < 0.05 * potential.std()
 
 
 def test_calculator_rejects_a_multi_target_model():
