@@ -129,3 +129,17 @@ def test_follows_device_and_dtype(device, dtype, generator):
     a = random_vec((2,), 3, 2, dtype, generator).to(device)
     out = cg_product(a, a, 3)
     assert out.device.type == device and out.dtype == dtype
+
+
+
+def test_second_derivatives_for_forces(generator):
+    # Training on forces differentiates the CG product and the aggregate twice.
+    atoms = tuple(p.detach().requires_grad_(True) for p in random_vec((1, 3), 2, 2, torch.float64, generator))
+    edges = tuple(p.detach().requires_grad_(True) for p in random_vec((1, 3, 3), 2, 1, torch.float64, generator))
+
+    def f(*parts):
+        a, g = SO3Vec(list(parts[:3])), SO3Vec(list(parts[3:]))
+        square, message = cg_product(a, a, 3), cg_aggregate(g, a, 2)
+        return sum(q.pow(2).sum() for q in square) + sum(q.pow(2).sum() for q in message)
+
+    assert torch.autograd.gradgradcheck(f, atoms + edges)
