@@ -34,8 +34,7 @@ def run(n_train: int, force_weight: float, budget: float, n_test: int, lr_init: 
         trainer = Trainer(model, task.train, task.valid, config, units=task.units, output_dir=scratch)
         started = time.perf_counter()
         result = trainer.fit()
-        best = torch.load(trainer.best_path, weights_only=False)["model_state"]
-        trainer.model.load_state_dict(best)
+        trainer.restore_best()
         metrics = trainer.evaluate(task.test, forces=True)
         return {"n_train": n_train, "loss": "energy+forces" if force_weight else "energy", "steps": result.step,
                 "seconds": round(time.perf_counter() - started, 1), **metrics}

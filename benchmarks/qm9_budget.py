@@ -36,7 +36,7 @@ def run(n_train: int, budget: float, n_valid: int, n_test: int, lr_init: float) 
                           per_species_reference=True, output_dir=scratch)
         started = time.perf_counter()
         result = trainer.fit()
-        trainer.model.load_state_dict(torch.load(trainer.best_path, weights_only=False)["model_state"])
+        trainer.restore_best()
         metrics = trainer.evaluate(task.test)
         return {"n_train": n_train, "steps": result.step, "seconds": round(time.perf_counter() - started, 1), **metrics}
 

@@ -65,8 +65,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"stopped: {result.stop_reason} after {result.epoch} epochs, {result.step} steps; best {trainer.best_path}")
     if result.stop_reason == "interrupted":
         return 130
-    if trainer.best_path.exists():
-        trainer.model.load_state_dict(torch.load(trainer.best_path, map_location=trainer.device, weights_only=False)["model_state"])
+    trainer.restore_best()
     metrics = trainer.evaluate(task.test, forces=task.has_forces)
     if info.is_main:
         print(f"test ({len(task.test)} molecules, best-on-validation model): {format_metrics(metrics, task.units)}")
@@ -116,8 +115,7 @@ def _demo(args: argparse.Namespace) -> int:
         trainer = Trainer(model, task.train, task.valid, config, target="energy", units=task.units, output_dir=output,
                           metadata={"task": task.spec})
         result = trainer.fit()
-        if trainer.best_path.exists():
-            trainer.model.load_state_dict(torch.load(trainer.best_path, map_location=trainer.device, weights_only=False)["model_state"])
+        trainer.restore_best()
         metrics = trainer.evaluate(task.test, forces=True)
     print(f"trained {result.step} steps ({result.stop_reason}); test set of {len(task.test)} frames:")
     print(f"  {format_metrics(metrics, task.units)}")

@@ -196,6 +196,13 @@ class Trainer:
         return TrainResult(reason, self.state["epoch"], self.state["step"], self.state["best_metric"], self.state["best_epoch"],
                            list(self.state["history"]), self.output_dir)
 
+    def restore_best(self) -> bool:
+        """Load the best-on-validation weights (``best.pt``) into ``self.model``; False if there is none yet."""
+        if self.best_path is None or not self.best_path.exists():
+            return False
+        self.model.load_state_dict(read_checkpoint(self.best_path, self.device)["model_state"])
+        return True
+
     def evaluate(self, dataset: MoleculeDataset, forces: bool | None = None) -> dict[str, float]:
         """MAE and RMSE of the target (and forces) on ``dataset``, in the reported units; over every process."""
         forces = self.config.uses_forces if forces is None else forces

@@ -66,6 +66,13 @@ def test_best_and_last_checkpoints(make, tmp_path):
     assert best["valid_metrics"]["epoch"] == result.best_epoch
     assert best["valid_metrics"]["valid_loss"] == min(h["valid_loss"] for h in result.history)
     assert last["metadata"]["units"]["unit"] == "kcal/mol"
+    assert trainer.restore_best()
+    for name, value in trainer.model.state_dict().items():
+        assert torch.equal(value, best["model_state"][name].to(value.device)), name
+
+
+def test_restore_best_without_a_checkpoint(make, tmp_path):
+    assert not make(tmp_path).restore_best()
 
 
 def test_resume_rejects_another_model(make, task, tiny_model, quick_config, tmp_path):
