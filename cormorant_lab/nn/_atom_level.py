@@ -8,6 +8,12 @@ r"""The atom level: Cormorant's covariant vertex update (paper, §5, with the ag
 * the identity term keeps the previous activation, the CG square :math:`F_i \otimes_{cg} F_i` is the one-body
   nonlinearity, and :math:`\sum_j G_{ij} \otimes_{cg} F_j` (summed over neighbours *before* the coupling, by
   :func:`~cormorant_lab.so3.cg_aggregate`) is the two-body message;
+* the weights :math:`W^s` are the reference's, one column per channel of the full bracket. The square's blocks
+  repeat up to sign, ``(l2, l1)`` = ±``(l1, l2)``, or vanish (``l1 = l2``, odd l), so the level computes only the
+  distinct ones (:func:`~cormorant_lab.so3.cg_square`) and folds the repeated columns of :math:`W^s` into them,
+  :math:`W_l E_l` (:func:`~cormorant_lab.so3.cg_square_expansion`): the same function, with about half the
+  square's work and memory. Edges given as their factors :math:`g_{ij} Y(\hat r_{ij})`
+  (:class:`SeparableEdges`) are never formed (:func:`~cormorant_lab.so3.cg_aggregate_separable`);
 * :math:`\oplus` concatenates channels degree by degree; everything above ``maxl`` is dropped;
 * :math:`W^s` is the per-degree channel mixing :class:`~cormorant_lab.nn.SO3Linear`;
 * :math:`\mathcal{N}` is the covariant soft normalization (our addition, see ``_normalization``).
@@ -20,10 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
-from ..so3 import SO3Vec, cg_aggregate, cg_product, output_channels
-from ._mixing import SO3Linear
+from ..so3 import SO3Vec, cg_aggregate, cg_square_expansion, output_channels
+from ..so3._cg_aggregate import separable_aggregate_pieces
+from ..so3._cg_square import square_pieces
+from ._edge_level import SeparableEdges
+from ._mixing import SO3Linear, broadcast_matmul, matmuls_recomputing
 from ._normalization import CovariantNormalization
 
 
@@ -63,15 +73,80 @@ class AtomLevel(nn.Module):
         self.max_sh = int(max_sh)
         combined = _combined_channels(self.atom_channels, self.max_sh, int(maxl))
         self.maxl = len(combined) - 1  # degrees above what the products can reach are dropped
-        self.mix = SO3Linear(combined, channels_out, gain=gain, init=weight_init)
+        self.mix = SO3Linear(combined, channels_out, gain=gain, init=weight_init)  # over the full bracket
         self.normalize = CovariantNormalization(normalization)
+        in_degrees, channels = len(self.atom_channels), self.atom_channels[0]
+        square = output_channels(channels, in_degrees - 1, in_degrees - 1, self.maxl)
+        # Column ranges of the square in W_l, and the ±1 matrices E_l that fold them onto the distinct pieces.
+        self._square_columns = tuple(
+            (self.atom_channels[l] if l < in_degrees else 0, square[l]) if l < len(square) else None for l in range(self.maxl + 1)
+        )
+        for l, expansion in enumerate(cg_square_expansion(channels, in_degrees - 1, self.maxl)):
+            self.register_buffer(f"_square_expansion_{l}", expansion.to(torch.get_default_dtype()), persistent=False)
 
     @property
     def channels_out(self) -> tuple[int, ...]:
         return self.mix.channels_out
 
-    def forward(self, atoms: SO3Vec, edges: SO3Vec) -> SO3Vec:
-        """``F^s`` from ``F^{s-1}`` (``atoms``) and ``G^s`` (``edges``): parts ``(B, N, channels_out, 2l+1)``."""
-        square = cg_product(atoms, atoms, self.maxl)
-        message = cg_aggregate(edges, atoms, self.maxl)
-        return self.normalize(self.mix(atoms.truncate(self.maxl), square, message))
+    def folded_weights(self) -> list[torch.Tensor]:
+        """``W_l`` with the square's columns folded, ``W_l E_l``: weights for ``[F ⊕ cg_square(F) ⊕ ΣG⊗F]``."""
+        folded = []
+        for l, weight in enumerate(self.mix.weights):
+            if self._square_columns[l] is None:  # no square at this degree
+                folded.append(weight)
+                continue
+            start, width = self._square_columns[l]
+            expansion = getattr(self, f"_square_expansion_{l}")
+            square = weight[:, start : start + width] @ expansion
+            folded.append(torch.cat([weight[:, :start], square, weight[:, start + width :]], dim=1))
+        return folded
+
+    def bracket(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges) -> list[torch.Tensor]:
+        """``[F ⊕ cg_square(F) ⊕ Σ_j G_ij ⊗cg F_j]`` truncated at ``maxl``, channels first: ``(B, τ_l, N, 2l+1)`` per l.
+
+        The order of the channels is that of :meth:`folded_weights`. Channels first, every large product of the
+        level is one matrix product without copies: the CG couplings, the neighbour sum and the mixing.
+        """
+        channels_first = [part.transpose(-2, -3).contiguous() for part in atoms.parts]  # (B, C, N, 2l+1), small
+        square = square_pieces(channels_first, self.maxl, atoms.basis)
+        if isinstance(edges, SeparableEdges):
+            f_all = torch.cat(channels_first, dim=-1)
+            message = separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis)
+        else:
+            message = [[part.transpose(-2, -3)] for part in cg_aggregate(edges, atoms, self.maxl).parts]
+        identity = channels_first[: self.maxl + 1] + [None] * (self.maxl + 1 - len(channels_first))
+        return [
+            torch.cat([piece for piece in (f, *sq, *msg) if piece is not None], dim=-3)
+            for f, sq, msg in zip(identity, _padded(square, self.maxl), _padded(message, self.maxl))
+        ]
+
+    def forward(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges) -> SO3Vec:
+        """``F^s`` from ``F^{s-1}`` (``atoms``) and ``G^s`` (``edges``): parts ``(B, N, channels_out, 2l+1)``.
+
+        Equal to ``normalize(mix(F, cg_product(F, F), cg_aggregate(G, F)))`` truncated at ``maxl``. The bracket is
+        not kept for the backward pass but recomputed from ``F``, ``g`` and ``Y`` (or ``G``) by
+        :func:`~cormorant_lab.nn._mixing.matmuls_recomputing`: it is the largest activation of a level.
+        """
+        bracket = [part.flatten(-2) for part in self.bracket(atoms, edges)]  # (B, τ_l, N·(2l+1))
+        weights = self.folded_weights()
+        if torch.is_grad_enabled():
+            degrees = len(atoms.parts)
+            separable = isinstance(edges, SeparableEdges)
+            edge_tensors = (*edges.scalars, *edges.harmonics) if separable else tuple(edges.parts)
+
+            def recompute(*tensors: torch.Tensor) -> list[torch.Tensor]:
+                vec = SO3Vec(list(tensors[:degrees]), basis=atoms.basis)
+                rest = tensors[degrees:]
+                again = SeparableEdges(rest[: len(rest) // 2], rest[len(rest) // 2 :]) if separable else SO3Vec(list(rest), basis=edges.basis)
+                return [part.flatten(-2) for part in self.bracket(vec, again)]
+
+            mixed = matmuls_recomputing(weights, bracket, recompute, *atoms.parts, *edge_tensors)
+        else:
+            mixed = [broadcast_matmul(w, x) for w, x in zip(weights, bracket)]
+        atoms_count = atoms.batch_shape[-1]
+        parts = [m.unflatten(-1, (atoms_count, -1)).transpose(-2, -3) for m in mixed]  # (B, N, τ'_l, 2l+1)
+        return self.normalize(SO3Vec(parts, basis=atoms.basis))
+
+
+def _padded(pieces: list[list[torch.Tensor]], maxl: int) -> list[list[torch.Tensor]]:
+    return pieces[: maxl + 1] + [[] for _ in range(maxl + 1 - len(pieces))]

@@ -46,7 +46,7 @@ class CormorantLevels(NamedTuple):
     atom_mask: torch.Tensor  # (B, N) bool
     input: SO3Vec  # F^0, parts (B, N, C, 1)
     atoms: list[SO3Vec]  # F^s, s = 1..L, parts (B, N, C, 2l+1)
-    edges: list[SO3Vec]  # G^s, s = 1..L, parts (B, N, N, C, 2l+1)
+    edges: list[SO3Vec]  # G^s, s = 1..L, parts (B, N, N, C, 2l+1) (empty unless keep_edges)
     geometry: EdgeGeometry
 
 
@@ -179,21 +179,25 @@ class Cormorant(nn.Module):
     # --- forward ---------------------------------------------------------------------------------------------
     def forward(self, positions: torch.Tensor, charges: torch.Tensor) -> torch.Tensor:
         """Predictions for positions ``(B, N, 3)`` (Å) and integer charges ``(B, N)`` (0 = padding): ``(B,)`` or ``(B, T)``."""
-        levels = self.compute_levels(positions, charges)
+        levels = self.compute_levels(positions, charges, keep_edges=False)
         y = self.head(atom_invariants(levels.atoms), levels.atom_mask)
         counts = (charges.unsqueeze(-1) == self._species).sum(-2).to(y.dtype)  # (B, S) atoms of each species
         y = y * self.target_std + self.target_mean + counts @ self.species_reference
         return y.squeeze(-1) if self.num_targets == 1 else y
 
-    def compute_levels(self, positions: torch.Tensor, charges: torch.Tensor) -> CormorantLevels:
-        """Run everything before the head: masks, geometry, ``F^0``, and every level's ``F^s`` and ``G^s``."""
+    def compute_levels(self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool = True) -> CormorantLevels:
+        """Run everything before the head: masks, geometry, ``F^0``, and every level's ``F^s`` and ``G^s``.
+
+        ``keep_edges=False`` leaves ``edges`` empty: the levels never need ``G^s`` formed (the forward pass saves
+        that memory), only inspection does.
+        """
         positions, charges = self._check_inputs(positions, charges)
         atom_mask = charges != 0
         geometry = edge_geometry(positions, atom_mask, self.max_sh)
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
         scalars = self.input_layer(features, atom_mask, geometry)
         inputs = self.input_normalization(SO3Vec([scalars.unsqueeze(-1)]))
-        atoms, edges = self.cormorant_cg(inputs, geometry)
+        atoms, edges = self.cormorant_cg(inputs, geometry, keep_edges=keep_edges)
         return CormorantLevels(atom_mask, inputs, atoms, edges, geometry)
 
     def levels(self, positions: torch.Tensor, charges: torch.Tensor) -> dict[str, SO3Vec]:

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..so3 import SO3Vec
 from ._atom_level import AtomLevel
-from ._edge_level import EdgeLevel, edge_activations
+from ._edge_level import EdgeLevel, SeparableEdges
 from ._geometry import EdgeGeometry
 
 
@@ -68,14 +68,19 @@ class CormorantCG(nn.Module):
         """Channels per degree of each level's atom activations."""
         return [level.channels_out for level in self.atom_levels]
 
-    def forward(self, atoms: SO3Vec, geometry: EdgeGeometry) -> tuple[list[SO3Vec], list[SO3Vec]]:
-        """Atom activations ``F^s`` ``(B, N, C, 2l+1)`` and edge activations ``G^s`` ``(B, N, N, C, 2l+1)``, s = 1..L."""
+    def forward(self, atoms: SO3Vec, geometry: EdgeGeometry, *, keep_edges: bool = True) -> tuple[list[SO3Vec], list[SO3Vec]]:
+        """Atom activations ``F^s`` ``(B, N, C, 2l+1)`` and edge activations ``G^s`` ``(B, N, N, C, 2l+1)``, s = 1..L.
+
+        The levels never form ``G^s`` (see :class:`SeparableEdges`); ``keep_edges=False`` skips forming it for the
+        caller too and returns an empty list of edges (the network's forward pass does, to save memory).
+        """
         atom_levels, edge_levels = [], []
         scalars: list = []
         for edge_level, atom_level in zip(self.edge_levels, self.atom_levels):
             scalars = edge_level(atoms, scalars, geometry)
-            edges = edge_activations(scalars, geometry)
+            edges = SeparableEdges.of(scalars, geometry)
             atoms = atom_level(atoms, edges)
             atom_levels.append(atoms)
-            edge_levels.append(edges)
+            if keep_edges:
+                edge_levels.append(edges.materialize())
         return atom_levels, edge_levels

@@ -22,6 +22,7 @@ multiplies the edge features by ~√fan-in at every level).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Collection, Sequence
 
@@ -31,6 +32,7 @@ from torch import nn
 from ..so3 import SO3Vec
 from ._cutoff import SoftCutoff
 from ._geometry import EdgeGeometry
+from ._mixing import broadcast_matmul
 from ._radial import RadialPolyTrig
 
 
@@ -39,8 +41,29 @@ def pair_dot_products(atoms: SO3Vec) -> torch.Tensor:
     products = []
     for part in atoms.parts:
         channels_first = part.movedim(-2, -3)  # (B, C, N, 2l+1)
-        products.append(channels_first @ channels_first.transpose(-1, -2))
+        # (for l = 0 an outer product: a broadcast multiplication beats a matrix product with one inner index)
+        products.append(channels_first @ channels_first.transpose(-1, -2) if part.shape[-1] > 1 else channels_first * channels_first.transpose(-1, -2))
     return torch.cat(products, dim=-3)
+
+
+@dataclasses.dataclass(frozen=True)
+class SeparableEdges:
+    r"""The edge activations :math:`G^l_{ij} = g^l_{ij} Y_l(\hat r_{ij})` kept as their two factors.
+
+    The atom level aggregates them without forming G (:func:`~cormorant_lab.so3.cg_aggregate_separable`);
+    :meth:`materialize` forms it (:func:`edge_activations`), for inspection and the covariance checker.
+    """
+
+    scalars: tuple[torch.Tensor, ...]  # g^l, l = 0..max_sh, each (B, C, N, N)
+    harmonics: tuple[torch.Tensor, ...]  # Y_l(r_ij), l = 0..max_sh, each (B, N, N, 2l+1)
+
+    @classmethod
+    def of(cls, scalars: Sequence[torch.Tensor], geometry: EdgeGeometry) -> "SeparableEdges":
+        return cls(tuple(scalars), tuple(geometry.harmonics[: len(scalars)]))
+
+    def materialize(self) -> SO3Vec:
+        """``G`` as an SO3Vec with parts ``(B, N, N, C, 2l+1)``."""
+        return _edge_product(self.scalars, self.harmonics)
 
 
 def edge_activations(scalars: Sequence[torch.Tensor], geometry: EdgeGeometry) -> SO3Vec:
@@ -49,8 +72,12 @@ def edge_activations(scalars: Sequence[torch.Tensor], geometry: EdgeGeometry) ->
     The parts are views of tensors laid out as ``(B, C, i, m, j)``: the layout in which the CG aggregate's
     neighbour sum over j is a batched matrix product of contiguous blocks.
     """
+    return _edge_product(scalars, geometry.harmonics)
+
+
+def _edge_product(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor]) -> SO3Vec:
     parts = []
-    for g, y in zip(scalars, geometry.harmonics):
+    for g, y in zip(scalars, harmonics):
         product = g.unsqueeze(-2) * y.transpose(-1, -2).unsqueeze(-4)  # (B, C, i, m, j)
         parts.append(product.permute(0, 2, 4, 1, 3))
     return SO3Vec(parts)
@@ -85,18 +112,86 @@ class EdgeLevel(nn.Module):
             self.channels, cutoff_type=cutoff_type, soft_cut_rad=soft_cut_rad, soft_cut_width=soft_cut_width, hard_cut_rad=hard_cut_rad
         )
 
-    def weight(self) -> torch.Tensor:
-        """All edge weights as one ``(inputs, (max_sh+1) * channels)`` matrix: ``g^{s-1,l}`` only feeds degree l."""
-        if len(self.previous) == 0:
-            return self.shared
-        previous = torch.block_diag(*self.previous)
-        previous = nn.functional.pad(previous, (0, self.shared.shape[1] - previous.shape[1]))
-        return torch.cat([self.shared, previous], dim=0)
+    def inputs(self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry) -> list[torch.Tensor]:
+        """The inputs ``F_i·F_j``, ``η(r_ij)`` (rows of ``shared``) and ``g^{s-1,l}_ij`` (of ``previous[l]``): ``(B, k, N²)`` each."""
+        blocks = [pair_dot_products(atoms), self.radial(geometry), *previous[: len(self.previous)]]
+        return [block.flatten(-2) for block in blocks]
 
     def forward(self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry) -> list[torch.Tensor]:
         """``atoms``: parts ``(B, N, τ_l, 2l+1)``; ``previous``: last level's ``g`` (empty at the first level)."""
-        inputs = torch.cat([pair_dot_products(atoms), self.radial(geometry), *previous[: len(self.previous)]], dim=1)
-        batch, _, atoms_count, _ = inputs.shape
-        weight = self.weight().T.expand(batch, -1, -1)  # a batched product avoids transposing the (B, K, N²) inputs
-        mixed = torch.bmm(weight, inputs.flatten(2)).view(batch, self.max_sh + 1, self.channels, atoms_count, atoms_count)
-        return list((mixed * self.cutoff(geometry).unsqueeze(1)).unbind(1))
+        blocks = self.inputs(atoms, previous, geometry)
+        mask = self.cutoff(geometry).flatten(-2)  # (B, C, N²)
+        degrees, used = len(atoms.parts), previous[: len(self.previous)]
+
+        def recompute(*tensors: torch.Tensor) -> list[torch.Tensor]:
+            recomputed_geometry = dataclasses.replace(geometry, safe_distances=tensors[-2], neighbour_mask=tensors[-1])
+            return self.inputs(SO3Vec(list(tensors[:degrees])), tensors[degrees:-2], recomputed_geometry)
+
+        pieces = (*atoms.parts, *used, geometry.safe_distances, geometry.neighbour_mask)
+        weights = (self.shared.T, *(w.T for w in self.previous))
+        scalars = _MaskedMix.apply(mask, recompute, len(weights), *weights, *blocks, *pieces)  # (B, max_sh+1, C, N²)
+        return list(scalars.unflatten(-1, geometry.distances.shape[-2:]).unbind(1))
+
+
+def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``W_shared [dots; radial] + ⊕_l W_l g^{s-1,l}``: ``(B, (max_sh+1)·C, N²)``, never concatenating the inputs.
+
+    ``weights[0]`` ``((max_sh+1)·C, k_dots + k_radial)`` acts on ``blocks[0:2]``; ``weights[1 + l]`` ``(C, C)`` on
+    ``blocks[2 + l]``, feeding output rows ``l·C .. (l+1)·C`` only.
+    """
+    shared, *per_degree = weights
+    split = blocks[0].shape[-2]
+    mixed = broadcast_matmul(shared[:, :split], blocks[0])
+    in_place = not torch.is_grad_enabled()  # accumulate in place unless this is being recorded (create_graph)
+    mixed = mixed.add_(broadcast_matmul(shared[:, split:], blocks[1])) if in_place else mixed + broadcast_matmul(shared[:, split:], blocks[1])
+    if per_degree:
+        channels = per_degree[0].shape[0]
+        rows = len(per_degree) * channels
+        previous = torch.cat([broadcast_matmul(w, g) for w, g in zip(per_degree, blocks[2:])], dim=-2)
+        if in_place:
+            mixed[..., :rows, :] += previous
+        else:
+            mixed = torch.cat([mixed[..., :rows, :] + previous, mixed[..., rows:, :]], dim=-2)
+    return mixed
+
+
+class _MaskedMix(torch.autograd.Function):
+    r""":math:`g_{b,l,c,p} = \mu_{b,c,p}\, (W x_b)_{(l,c),p}` keeping :math:`W`, :math:`\mu` and the small pieces that
+    ``x`` is made of, not the ``(B, inputs, N²)`` inputs ``x`` nor :math:`W x`.
+
+    ``x`` comes in blocks (dot products, radial functions, each degree of the previous level's ``g``; see
+    :func:`_mix`) that are never concatenated. The backward pass calls ``recompute(*pieces)`` for them (cheap)
+    when the gradients of ``W`` or :math:`\mu` need them. Made of differentiable operations, so second
+    derivatives (training on forces) work; the recomputation is then recorded.
+    """
+
+    @staticmethod
+    def forward(ctx, mask: torch.Tensor, recompute, count: int, *tensors: torch.Tensor) -> torch.Tensor:
+        weights, blocks, pieces = tensors[:count], tensors[count : 2 * count + 1], tensors[2 * count + 1 :]
+        ctx.recompute, ctx.count, ctx.shared_sizes = recompute, count, [block.shape[-2] for block in blocks[:2]]
+        ctx.save_for_backward(mask, *weights, *pieces)
+        return _mix(weights, blocks).unflatten(-2, (-1, mask.shape[-2])) * mask.unsqueeze(-3)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        mask, *rest = ctx.saved_tensors
+        weights, pieces = rest[: ctx.count], rest[ctx.count :]
+        grad_mixed = (grad * mask.unsqueeze(-3)).flatten(-3, -2)  # (B, (max_sh+1)·C, N²)
+        channels = mask.shape[-2]
+        per_degree = [grad_mixed[..., l * channels : (l + 1) * channels, :] for l in range(ctx.count - 1)]
+        needs_weights, needs_blocks = ctx.needs_input_grad[3 : 3 + ctx.count], ctx.needs_input_grad[3 + ctx.count :]
+        grad_blocks: list = [None] * (ctx.count + 1)
+        if any(needs_blocks):
+            shared = broadcast_matmul(weights[0].transpose(-1, -2), grad_mixed).split(ctx.shared_sizes, dim=-2)
+            grad_blocks = [*shared, *(broadcast_matmul(w.transpose(-1, -2), g) for w, g in zip(weights[1:], per_degree))]
+        grad_weights: list = [None] * ctx.count
+        grad_mask = None
+        if any(needs_weights) or ctx.needs_input_grad[0]:
+            blocks = ctx.recompute(*pieces)
+            if any(needs_weights):
+                shared_inputs = [torch.matmul(grad_mixed, b.transpose(-1, -2)).sum(0) for b in blocks[:2]]
+                grad_weights = [torch.cat(shared_inputs, dim=-1)]
+                grad_weights += [torch.matmul(g, b.transpose(-1, -2)).sum(0) for g, b in zip(per_degree, blocks[2:])]
+            if ctx.needs_input_grad[0]:
+                grad_mask = (grad * _mix(weights, blocks).unflatten(-2, (-1, channels))).sum(-3)
+        return (grad_mask, None, None, *grad_weights, *grad_blocks, *(None for _ in pieces))

@@ -52,9 +52,8 @@ class RadialPolyTrig(nn.Module):
         r = geometry.safe_distances.unsqueeze(1)  # (B, 1, N, N)
         trig = torch.sin((2 * math.pi) * self.frequencies.view(-1, 1, 1) * r + self.phases.view(-1, 1, 1))  # (B, T, N, N)
         inverse = 1 / r
-        powers = [torch.ones_like(r)]
+        powers = [geometry.neighbour_mask.unsqueeze(1).to(r.dtype)]  # r^0, zero off the neighbour pairs
         for _ in range(self.k_max):
             powers.append(powers[-1] * inverse)
         powers = torch.cat(powers, dim=1)  # (B, K, N, N)
-        features = (trig.unsqueeze(2) * powers.unsqueeze(1)).flatten(1, 2)  # (B, T*K, N, N), index t*K + k
-        return features * geometry.neighbour_mask.unsqueeze(1).to(features.dtype)
+        return (trig.unsqueeze(2) * powers.unsqueeze(1)).flatten(1, 2)  # (B, T*K, N, N), index t*K + k

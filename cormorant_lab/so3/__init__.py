@@ -25,7 +25,9 @@ Conventions
 """
 
 from ._basis import complex_to_real
-from ._cg_product import cg_aggregate, cg_product, output_channels
+from ._cg_aggregate import cg_aggregate, cg_aggregate_separable
+from ._cg_product import cg_product, output_channels
+from ._cg_square import cg_square, cg_square_expansion
 from ._clebsch_gordan import clebsch_gordan, clebsch_gordan_exact, clebsch_gordan_squared
 from ._rotation import check_rotation, euler_to_rotation, quaternion_to_rotation, random_rotation, rotation_to_euler
 from ._so3vec import SO3Vec
@@ -35,7 +37,10 @@ from ._wigner import wigner_d, wigner_d_all
 __all__ = [
     "SO3Vec",
     "cg_aggregate",
+    "cg_aggregate_separable",
     "cg_product",
+    "cg_square",
+    "cg_square_expansion",
     "check_rotation",
     "clebsch_gordan",
     "clebsch_gordan_exact",

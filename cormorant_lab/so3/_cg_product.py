@@ -19,6 +19,10 @@ with the pre-stacked CG columns of every pair :math:`(l_1, l_2)` and output degr
 ``(L1, L2, maxl, basis, dtype, device)`` — L1 + 1 matrix products, no loop over ``m``, channels or atoms.
 (One product per pair does fewer flops but, at Cormorant's sizes, loses to the per-op overhead; one product
 for everything wastes 12× the flops on zeros. ``benchmarks/bench_cg.py`` measures against e3nn.)
+
+The square :math:`a \otimes_{cg} a` has half as many distinct pieces (:mod:`._cg_square`); the neighbour sum
+:math:`\sum_j G_{ij} \otimes_{cg} F_j` is contracted before the coupling (:mod:`._cg_aggregate`). Both reuse the
+plans and the coupling of this module.
 """
 
 from __future__ import annotations
@@ -35,41 +39,58 @@ from ._validation import check_degree
 
 @dataclass(frozen=True)
 class _RowPlan:
-    """Everything one degree l1 of ``a`` contributes, coupled with *all* of ``b`` in one matrix product."""
+    """Everything one degree l1 of ``a`` contributes, coupled with the parts of ``b`` in one matrix product."""
 
     l1: int
+    first_l2: int  # b's parts l2 = first_l2..L2 enter, concatenated: width (L2+1)² - first_l2²
     degrees: tuple[int, ...]  # output degree of each column block, in (l2, l) order
-    matrix: torch.Tensor  # ((2l1+1)·(L2+1)², Σ(2l+1)): CG columns of every pair (l1, l2) and l it reaches
+    matrix: torch.Tensor  # ((2l1+1)·width, Σ(2l+1)): CG columns of every pair (l1, l2) and l it reaches
 
 
 def output_channels(channels: int, max_l1: int, max_l2: int, maxl: int) -> tuple[int, ...]:
     """Channels of each output part of ``cg_product`` for inputs with ``channels`` channels at every degree."""
     counts = [0] * (min(maxl, max_l1 + max_l2) + 1)
-    for l1 in range(max_l1 + 1):
-        for l2 in range(max_l2 + 1):
-            for l in range(abs(l1 - l2), min(l1 + l2, maxl) + 1):
-                counts[l] += channels
+    for l1, l2, l in coupled_pairs(max_l1, max_l2, maxl):
+        counts[l] += channels
     return tuple(counts)
 
 
+def coupled_pairs(max_l1: int, max_l2: int, maxl: int, *, square: bool = False) -> list[tuple[int, int, int]]:
+    """The blocks ``(l1, l2, l)`` of a CG product in output order (l1 outer, l2 inner, then l).
+
+    ``square=True`` lists those of :func:`~cormorant_lab.so3.cg_square`: ``l1 <= l2`` only, and for ``l1 = l2``
+    only even ``l`` (the others vanish on ``a ⊗ a``).
+    """
+    return [
+        (l1, l2, l)
+        for l1 in range(max_l1 + 1)
+        for l2 in range(l1 if square else 0, max_l2 + 1)
+        for l in range(abs(l1 - l2), min(l1 + l2, maxl) + 1)
+        if not (square and l1 == l2 and l % 2)
+    ]
+
+
 @functools.lru_cache(maxsize=128)
-def _plan(max_l1: int, max_l2: int, maxl: int, basis: str, dtype: torch.dtype, device: torch.device) -> tuple[_RowPlan, ...]:
-    width = (max_l2 + 1) ** 2  # all components of b, concatenated
+def _plan(
+    max_l1: int, max_l2: int, maxl: int, basis: str, dtype: torch.dtype, device: torch.device, square: bool = False
+) -> tuple[_RowPlan, ...]:
     plans = []
     for l1 in range(max_l1 + 1):
+        first_l2 = l1 if square else 0
+        width = (max_l2 + 1) ** 2 - first_l2**2  # the components of b's parts first_l2..L2, concatenated
         columns, degrees = [], []
-        for l2 in range(max_l2 + 1):
-            for l in range(abs(l1 - l2), min(l1 + l2, maxl) + 1):
-                block = torch.zeros(2 * l1 + 1, width, 2 * l + 1, dtype=torch.float64)
-                block[:, l2 * l2 : (l2 + 1) ** 2] = torch.from_numpy(clebsch_gordan_numpy(l1, l2, l, basis).copy())
-                columns.append(block.reshape(-1, 2 * l + 1))
-                degrees.append(l)
+        for _, l2, l in (pair for pair in coupled_pairs(max_l1, max_l2, maxl, square=square) if pair[0] == l1):
+            block = torch.zeros(2 * l1 + 1, width, 2 * l + 1, dtype=torch.float64)
+            offset = l2 * l2 - first_l2**2
+            block[:, offset : offset + 2 * l2 + 1] = torch.from_numpy(clebsch_gordan_numpy(l1, l2, l, basis).copy())
+            columns.append(block.reshape(-1, 2 * l + 1))
+            degrees.append(l)
         if columns:
-            plans.append(_RowPlan(l1, tuple(degrees), torch.cat(columns, dim=1).to(dtype=dtype, device=device)))
+            plans.append(_RowPlan(l1, first_l2, tuple(degrees), torch.cat(columns, dim=1).to(dtype=dtype, device=device)))
     return tuple(plans)
 
 
-def _check_pair(a: SO3Vec, b: SO3Vec, maxl: int | None, name: str) -> int:
+def check_pair(a: SO3Vec, b: SO3Vec, maxl: int | None, name: str) -> int:
     if a.basis != b.basis:
         raise ValueError(f"{name} needs both SO3Vecs in one basis, got {a.basis!r} and {b.basis!r}")
     channels_a, channels_b = set(a.channels), set(b.channels)
@@ -83,17 +104,34 @@ def _check_pair(a: SO3Vec, b: SO3Vec, maxl: int | None, name: str) -> int:
     return a.maxl + b.maxl if maxl is None else check_degree(maxl, "maxl")
 
 
-def _couple(a: SO3Vec, b: SO3Vec, maxl: int, outer_product) -> SO3Vec:
-    """Apply the CG columns of degree l1 to ``outer_product(a_l1, b_all)`` (..., C, (2l1+1)·(L2+1)²), every l1."""
-    plans = _plan(a.maxl, b.maxl, maxl, a.basis, a.parts[0].real.dtype, a.device)
-    b_all = torch.cat(b.parts, dim=-1)
-    out: list[list[torch.Tensor]] = [[] for _ in range(min(maxl, a.maxl + b.maxl) + 1)]
+def coupled_pieces(plans: tuple[_RowPlan, ...], row_outer, num_degrees: int) -> list[list[torch.Tensor]]:
+    """Apply each plan's CG columns to ``row_outer(plan)``, the outer products of a_l1 with b's parts, every l1.
+
+    ``row_outer(plan)`` has shape ``(..., (2l1+1)·width)``: the leading axes (batch, channels, atoms) in any
+    order. Returns, per output degree l, the pieces ``(..., 2l+1)`` in plan order; the caller concatenates them
+    along its channel axis.
+    """
+
+    def couple(plan: _RowPlan) -> torch.Tensor:
+        outer = row_outer(plan)
+        return _ConstantMatmul.apply(outer, plan.matrix if not outer.is_complex() else plan.matrix.to(outer.dtype))
+
+    return pieces_by_degree(plans, couple, num_degrees)
+
+
+def pieces_by_degree(plans: tuple[_RowPlan, ...], row_coupled, num_degrees: int) -> list[list[torch.Tensor]]:
+    """Split each ``row_coupled(plan)`` ``(..., Σ(2l+1))`` into its pieces ``(..., 2l+1)``, gathered per output degree."""
+    out: list[list[torch.Tensor]] = [[] for _ in range(num_degrees)]
     for plan in plans:
-        outer = outer_product(a.parts[plan.l1], b_all)
-        coupled = _ConstantMatmul.apply(outer, plan.matrix if not outer.is_complex() else plan.matrix.to(outer.dtype))
+        coupled = row_coupled(plan)
         for l, piece in zip(plan.degrees, coupled.split([2 * l + 1 for l in plan.degrees], dim=-1)):
             out[l].append(piece)
-    return SO3Vec([torch.cat(pieces, dim=-2) for pieces in out], basis=a.basis)
+    return out
+
+
+def plans_for(max_l1: int, max_l2: int, maxl: int, like: torch.Tensor, basis: str, *, square: bool = False) -> tuple[_RowPlan, ...]:
+    """The cached coupling plans for degrees ``max_l1`` × ``max_l2`` → ``maxl``, in the real dtype and device of ``like``."""
+    return _plan(max_l1, max_l2, maxl, basis, like.real.dtype, like.device, square)
 
 
 class _ConstantMatmul(torch.autograd.Function):
@@ -115,13 +153,8 @@ class _ConstantMatmul(torch.autograd.Function):
         return grad @ matrix.transpose(-1, -2).conj(), None
 
 
-def _outer(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def outer_product(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (x.unsqueeze(-1) * y.unsqueeze(-2)).flatten(-2)
-
-
-def _neighbour_summed_outer(g: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
-    # sum_j g[..., i, j, c, x] f[..., j, c, y]: a batched matrix product over j, never the (i, j, x, y) tensor.
-    return torch.einsum("...ijcx,...jcy->...icxy", g, f).flatten(-2)
 
 
 def cg_product(a: SO3Vec, b: SO3Vec, maxl: int | None = None) -> SO3Vec:
@@ -135,28 +168,8 @@ def cg_product(a: SO3Vec, b: SO3Vec, maxl: int | None = None) -> SO3Vec:
     Returns:
         SO3Vec with parts ``l = 0..min(maxl, L1+L2)``; channel counts as in :func:`output_channels`.
     """
-    maxl = _check_pair(a, b, maxl, "cg_product")
-    return _couple(a, b, maxl, _outer)
-
-
-def cg_aggregate(edges: SO3Vec, atoms: SO3Vec, maxl: int | None = None) -> SO3Vec:
-    r"""Neighbour-summed CG product :math:`\sum_j G_{ij} \otimes_{cg} F_j` (paper, eq. 8), channel-wise.
-
-    Args:
-        edges: parts ``(*batch, N, N, C, 2l1+1)`` — :math:`G_{ij}` (zero it for absent pairs).
-        atoms: parts ``(*batch, N, C, 2l2+1)`` — :math:`F_j`.
-        maxl: the highest output degree (default ``L1 + L2``).
-
-    Returns:
-        SO3Vec with parts ``(*batch, N, channels_l, 2l+1)``, channels and order as :func:`cg_product`.
-
-    The sum over ``j`` is taken before the CG coupling (it is linear), as one batched matrix product per pair
-    ``(l1, l2)``: memory ``O(N·C·d1·d2)`` instead of the ``O(N²·C·d1·d2)`` of forming every product first.
-    """
-    maxl = _check_pair(edges, atoms, maxl, "cg_aggregate")
-    if edges.batch_shape[:-1] != atoms.batch_shape:
-        raise ValueError(
-            f"cg_aggregate needs edges of batch shape (*batch, N, N) and atoms of (*batch, N); "
-            f"got {tuple(edges.batch_shape)} and {tuple(atoms.batch_shape)}"
-        )
-    return _couple(edges, atoms, maxl, _neighbour_summed_outer)
+    maxl = check_pair(a, b, maxl, "cg_product")
+    b_all = torch.cat(b.parts, dim=-1)
+    plans = plans_for(a.maxl, b.maxl, maxl, a.parts[0], a.basis)
+    pieces = coupled_pieces(plans, lambda plan: outer_product(a.parts[plan.l1], b_all), min(maxl, a.maxl + b.maxl) + 1)
+    return SO3Vec([torch.cat(p, dim=-2) for p in pieces], basis=a.basis)

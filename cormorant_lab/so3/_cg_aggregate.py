@@ -1,0 +1,152 @@
+r"""The neighbour-summed CG product :math:`\sum_j G_{ij} \otimes_{cg} F_j` (paper, eq. 8): Cormorant's two-body message.
+
+The sum over neighbours j is linear, so it is taken *before* the CG coupling:
+
+.. math::
+
+    \sum_j G_{ij} \otimes_{cg} F_j = C \Bigl( \sum_j G_{ij} \otimes F_j \Bigr),
+
+one batched matrix product over j per degree of G, then the coupling of :mod:`._cg_product`. Memory is
+``O(N·C·d1·d2)`` instead of the ``O(N²·C·d1·d2)`` of forming every product first (the reference does).
+
+The network's edges are *separable*, :math:`G^l_{ij} = g^l_{ij}\, Y_l(\hat r_{ij})` — an invariant per channel
+times a spherical harmonic. :func:`cg_aggregate_separable` takes the two factors and never keeps G: autograd
+saves :math:`g` ``(B, C, N, N)`` and :math:`Y` ``(B, N, N, 2l+1)`` and rebuilds :math:`G` (one multiplication)
+when it needs it, instead of saving the ``2l+1`` times larger G of every level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from ._cg_product import check_pair, coupled_pieces, pieces_by_degree, plans_for
+from ._so3vec import SO3Vec
+from ._validation import check_degree
+
+
+def cg_aggregate(edges: SO3Vec, atoms: SO3Vec, maxl: int | None = None) -> SO3Vec:
+    r"""Neighbour-summed CG product :math:`\sum_j G_{ij} \otimes_{cg} F_j` (paper, eq. 8), channel-wise.
+
+    Args:
+        edges: parts ``(*batch, N, N, C, 2l1+1)`` — :math:`G_{ij}` (zero it for absent pairs).
+        atoms: parts ``(*batch, N, C, 2l2+1)`` — :math:`F_j`.
+        maxl: the highest output degree (default ``L1 + L2``).
+
+    Returns:
+        SO3Vec with parts ``(*batch, N, channels_l, 2l+1)``, channels and order as :func:`cg_product`.
+    """
+    maxl = check_pair(edges, atoms, maxl, "cg_aggregate")
+    if edges.batch_shape[:-1] != atoms.batch_shape:
+        raise ValueError(
+            f"cg_aggregate needs edges of batch shape (*batch, N, N) and atoms of (*batch, N); "
+            f"got {tuple(edges.batch_shape)} and {tuple(atoms.batch_shape)}"
+        )
+    f_all = torch.cat(atoms.parts, dim=-1)
+
+    def row_outer(plan) -> torch.Tensor:
+        # sum_j G[..., i, j, c, x] F[..., j, c, y]: a batched matrix product over j, never the (i, j, x, y) tensor.
+        return torch.einsum("...ijcx,...jcy->...icxy", edges.parts[plan.l1], f_all).flatten(-2)
+
+    plans = plans_for(edges.maxl, atoms.maxl, maxl, f_all, atoms.basis)
+    pieces = coupled_pieces(plans, row_outer, min(maxl, edges.maxl + atoms.maxl) + 1)
+    return SO3Vec([torch.cat(p, dim=-2) for p in pieces], basis=atoms.basis)
+
+
+def cg_aggregate_separable(
+    scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: SO3Vec, maxl: int | None = None
+) -> SO3Vec:
+    r""":func:`cg_aggregate` for separable edges :math:`G^{l_1}_{ij} = g^{l_1}_{ij}\, Y_{l_1}(\hat r_{ij})`, without keeping G.
+
+    Args:
+        scalars: :math:`g^{l_1}`, one ``(*batch, C, N, N)`` tensor per l1 = 0..L1 (channels first, ``[c, i, j]``).
+        harmonics: :math:`Y_{l_1}`, one ``(*batch, N, N, 2l1+1)`` tensor per l1, in the basis of ``atoms``
+            (fastest when stored with j innermost, as :class:`~cormorant_lab.nn.EdgeGeometry` does).
+        atoms: parts ``(*batch, N, C, 2l2+1)``, the same ``C`` at every degree; real dtype.
+        maxl: the highest output degree (default ``L1 + L2``).
+
+    Returns:
+        Exactly ``cg_aggregate(G, atoms, maxl)`` with ``G`` the SO3Vec of parts
+        ``g.movedim(-3, -1).unsqueeze(-1) * Y.unsqueeze(-2)``; first and second derivatives included.
+    """
+    _check_separable(scalars, harmonics, atoms)
+    maxl = check_degree(maxl, "maxl") if maxl is not None else len(scalars) - 1 + atoms.maxl
+    f_channels_first = torch.cat(atoms.parts, dim=-1).transpose(-2, -3)  # (*, C, N, Y)
+    pieces = separable_aggregate_pieces(scalars, harmonics, f_channels_first, maxl, atoms.basis)
+    return SO3Vec([torch.cat(p, dim=-3).transpose(-2, -3) for p in pieces], basis=atoms.basis)
+
+
+def separable_aggregate_pieces(
+    scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], f_channels_first: torch.Tensor, maxl: int, basis: str
+) -> list[list[torch.Tensor]]:
+    """The pieces of :func:`cg_aggregate_separable` per output degree, channels first: ``(*, C, N, 2l+1)`` each.
+
+    ``f_channels_first`` is ``(*, C, N, (L2+1)²)``, every degree of the atoms concatenated on the last axis.
+    """
+    max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
+    plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
+    row_coupled = lambda plan: _SeparableCoupledSum.apply(scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix)
+    return pieces_by_degree(plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1)
+
+
+def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: SO3Vec) -> None:
+    if len(scalars) != len(harmonics) or not scalars:
+        raise ValueError(f"cg_aggregate_separable needs one scalar and one harmonic tensor per degree, got {len(scalars)} and {len(harmonics)}")
+    if atoms.dtype.is_complex:
+        raise ValueError("cg_aggregate_separable needs real tensors; use cg_aggregate for the complex basis")
+    channels = set(atoms.channels)
+    if len(channels) != 1:
+        raise ValueError(f"cg_aggregate_separable needs the same number of channels at every degree, got {atoms.channels}")
+    (c,) = channels
+    batch, n = tuple(atoms.batch_shape[:-1]), atoms.batch_shape[-1]
+    for l, (g, y) in enumerate(zip(scalars, harmonics)):
+        if tuple(g.shape) != (*batch, c, n, n) or tuple(y.shape) != (*batch, n, n, 2 * l + 1):
+            raise ValueError(
+                f"cg_aggregate_separable at l1={l}: expected scalars {(*batch, c, n, n)} and harmonics "
+                f"{(*batch, n, n, 2 * l + 1)}, got {tuple(g.shape)} and {tuple(y.shape)}"
+            )
+        if g.dtype != atoms.dtype or y.dtype != atoms.dtype:
+            raise ValueError(f"cg_aggregate_separable needs one dtype, got {g.dtype}, {y.dtype} and {atoms.dtype} at l1={l}")
+
+
+class _SeparableCoupledSum(torch.autograd.Function):
+    r"""``out[..., c, i, s] = Σ_{x, y} M[x·Y + y, s] Σ_j g[..., c, i, j] Y[..., i, j, x] f[..., c, j, y]``.
+
+    The neighbour sum and the CG coupling ``M`` of one degree l1 of the edges, channels first, one harmonic
+    component x at a time: the largest temporaries are ``(B, C, N, N)`` (never :math:`G = gY`, 2l1+1 times
+    larger), and autograd keeps g, Y and f only. The backward is made of differentiable operations, so second
+    derivatives (training on forces) work.
+    """
+
+    @staticmethod
+    def forward(ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(g, y, f, matrix)
+        rows = matrix.unflatten(0, (y.shape[-1], f.shape[-1]))  # (x, Y, S)
+        out = None
+        for x in range(y.shape[-1]):
+            term = ((g * y[..., x].unsqueeze(-3)) @ f) @ rows[x]  # (*, C, i, Y) then (*, C, i, S)
+            out = term if out is None else out.add_(term)  # forward runs without autograd: in place is safe
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        g, y, f, matrix = ctx.saved_tensors
+        rows = matrix.unflatten(0, (y.shape[-1], f.shape[-1]))
+        need_g, need_y, need_f = ctx.needs_input_grad[:3]
+        grad_g = grad_f = None
+        grad_y = []
+        for x in range(y.shape[-1]):
+            y_x = y[..., x].unsqueeze(-3)  # (*, 1, i, j)
+            grad_summed = grad @ rows[x].transpose(-1, -2)  # (*, C, i, Y)
+            if need_g or need_y:
+                grad_edges = grad_summed @ f.transpose(-1, -2)  # (*, C, i, j)
+                if need_g:
+                    grad_g = grad_edges * y_x if grad_g is None else grad_g + grad_edges * y_x
+                if need_y:
+                    grad_y.append((grad_edges * g).sum(-3))
+            if need_f:
+                term = (g * y_x).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
+                grad_f = term if grad_f is None else grad_f + term
+        return grad_g, torch.stack(grad_y, dim=-1) if need_y else None, grad_f, None

@@ -1,0 +1,85 @@
+r"""The CG square :math:`a \otimes_{cg} a`: only its distinct pieces (the atom level's one-body nonlinearity).
+
+For the channel-wise product of a vector with itself, the blocks of :func:`~cormorant_lab.so3.cg_product` repeat.
+The Clebsch–Gordan symmetry :math:`\langle l_2 m_2; l_1 m_1 | l m\rangle = (-1)^{l_1+l_2-l}
+\langle l_1 m_1; l_2 m_2 | l m\rangle` (in the real basis too: its extra phase is symmetric in l1, l2) gives
+
+.. math::
+
+    [a \otimes_{cg} a]^{(l_2, l_1)}_l = (-1)^{l_1+l_2-l}\, [a \otimes_{cg} a]^{(l_1, l_2)}_l ,
+    \qquad [a \otimes_{cg} a]^{(l_1, l_1)}_l = 0 \ \text{ for odd } l
+
+(the second because that block is antisymmetric in :math:`m_1, m_2`; for l1 = 1 it is the cross product
+:math:`a \times a`). :func:`cg_square` computes the pieces with :math:`l_1 \le l_2`, skipping the vanishing
+ones — at Cormorant's l ≤ 3, 76 of the 156 components per channel. :func:`cg_square_expansion` gives the
+constant ±1 matrices :math:`E_l` that rebuild the full product, ``cg_product(a, a)[l] == E_l @ cg_square(a)[l]``,
+so a channel mixing :math:`W_l` of the full square equals :math:`(W_l E_l)` applied to the distinct pieces: the
+same function with about half the work and memory (:class:`~cormorant_lab.nn.AtomLevel` uses exactly this).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from ._cg_product import check_pair, coupled_pairs, coupled_pieces, outer_product, plans_for
+from ._so3vec import SO3Vec
+from ._validation import check_degree
+
+
+def cg_square(a: SO3Vec, maxl: int | None = None) -> SO3Vec:
+    r"""The distinct pieces of :math:`a \otimes_{cg} a` truncated at ``maxl`` (default ``2 L``).
+
+    Args:
+        a: parts ``(*batch, C, 2l+1)`` for l = 0..L, the same ``C`` at every degree.
+
+    Returns:
+        SO3Vec with parts ``l = 0..min(maxl, 2L)``: the blocks ``(l1, l2)`` with ``l1 <= l2`` (and even ``l``
+        when ``l1 = l2``) of :func:`~cormorant_lab.so3.cg_product`, in its order, ``C`` channels each.
+    """
+    maxl = check_pair(a, a, maxl, "cg_square")
+    return SO3Vec([torch.cat(pieces, dim=-2) for pieces in square_pieces(a.parts, maxl, a.basis)], basis=a.basis)
+
+
+def square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> list[list[torch.Tensor]]:
+    """The pieces of :func:`cg_square` per output degree, ``(..., 2l+1)`` each, before concatenation.
+
+    ``parts[l]`` is ``(..., 2l+1)`` with the leading axes in any layout (channels first, for the atom level).
+    """
+    a_all = torch.cat(parts, dim=-1)
+
+    def row_outer(plan) -> torch.Tensor:  # a_l1 with the parts l2 >= l1 only
+        return outer_product(parts[plan.l1], a_all[..., plan.first_l2**2 :])
+
+    max_l = len(parts) - 1
+    return coupled_pieces(plans_for(max_l, max_l, maxl, parts[0], basis, square=True), row_outer, min(maxl, 2 * max_l) + 1)
+
+
+def cg_square_expansion(channels: int, max_l: int, maxl: int) -> tuple[torch.Tensor, ...]:
+    """Per output degree l, the float64 matrix ``E_l`` with ``cg_product(a, a, maxl)[l] == E_l @ cg_square(a, maxl)[l]``.
+
+    ``E_l`` has shape ``(full channels, distinct channels)`` and entries 0 and ±1 (one nonzero per full
+    channel, except the vanishing blocks, whose rows are 0); ``a`` has ``channels`` channels and degrees
+    ``0..max_l``. Any basis: the signs are the same in the real and the complex one.
+    """
+    return _expansion(check_degree(channels, "channels"), check_degree(max_l, "max_l"), check_degree(maxl, "maxl"))
+
+
+@functools.lru_cache(maxsize=64)
+def _expansion(channels: int, max_l: int, maxl: int) -> tuple[torch.Tensor, ...]:
+    num_degrees = min(maxl, 2 * max_l) + 1
+    position: dict[tuple[int, int, int], int] = {}  # a distinct block -> its place among those of its degree
+    width = [0] * num_degrees
+    for l1, l2, l in coupled_pairs(max_l, max_l, maxl, square=True):
+        position[l1, l2, l] = width[l]
+        width[l] += 1
+    rows: list[list[torch.Tensor]] = [[] for _ in range(num_degrees)]
+    for l1, l2, l in coupled_pairs(max_l, max_l, maxl):
+        block = torch.zeros(channels, width[l] * channels, dtype=torch.float64)
+        key, sign = ((l1, l2, l), 1.0) if l1 <= l2 else ((l2, l1, l), (-1.0) ** (l1 + l2 - l))
+        if key in position:  # else l1 = l2 with odd l: a vanishing block, a zero row
+            start = position[key] * channels
+            block[:, start : start + channels] = sign * torch.eye(channels, dtype=torch.float64)
+        rows[l].append(block)
+    return tuple(torch.cat(blocks, dim=0) for blocks in rows)
