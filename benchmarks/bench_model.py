@@ -12,8 +12,12 @@ How we measure:
 * memory — the process's peak resident set size (``resource.getrusage(...).ru_maxrss``), printed as the total
   and as the increase over the baseline measured just before the first step (interpreter, torch, model, data);
   run this script in a fresh process, since ``ru_maxrss`` is a high-water mark;
-* the CG product alone — ``cg_product(F, F, maxl=3)`` and ``cg_aggregate(G, F, maxl=3)`` at the model's shapes
-  (10 channels, l ≤ 3), forward + backward, best of ``--steps``.
+* activations kept for backward — the bytes autograd saves between the forward and the backward pass
+  (``cormorant_lab.checks.saved_activation_bytes``): deterministic, unlike peak RSS, which also counts the
+  allocator's fragmentation and moves by a few MiB from run to run;
+* the CG products alone at the model's shapes (10 channels, l ≤ 3), forward + backward, best of ``--steps``:
+  the general ``cg_product(F, F)`` and ``cg_aggregate(G, F)``, and the forms the network uses,
+  ``cg_square(F)`` (the distinct half of F ⊗ F) and ``cg_aggregate_separable(g, Y, F)`` (G = g·Y never formed).
 
 Usage::
 
@@ -30,9 +34,9 @@ import time
 
 import torch
 
-from cormorant_lab.checks import random_molecules
+from cormorant_lab.checks import random_molecules, saved_activation_bytes
 from cormorant_lab.nn import Cormorant
-from cormorant_lab.so3 import SO3Vec, cg_aggregate, cg_product
+from cormorant_lab.so3 import SO3Vec, cg_aggregate, cg_aggregate_separable, cg_product, cg_square, spherical_harmonics_all
 
 REFERENCE = {"molecules_per_s": 3.7, "seconds_per_step": 8.6, "peak_mib": 950.0}
 
@@ -75,6 +79,8 @@ def bench_model(preset: str, batch: int, atoms: int, steps: int) -> None:
           f"reference {REFERENCE['molecules_per_s']} -> x{batch / median / REFERENCE['molecules_per_s']:.0f} (median)")
     print(f"  peak RSS: {peak:.0f} MiB total, +{peak - baseline:.0f} MiB over the pre-step baseline of {baseline:.0f} MiB; "
           f"reference ~{REFERENCE['peak_mib']:.0f} MiB -> {peak / REFERENCE['peak_mib']:.2f} of it")
+    saved = saved_activation_bytes(lambda: model(positions, charges).square().sum(), ignore=model.parameters())
+    print(f"  activations kept for backward: {saved / 2**20:.1f} MiB ({saved / batch / 2**20:.2f} MiB per molecule)")
 
 
 def bench_cg(batch: int, atoms: int, steps: int, channels: int = 10, maxl: int = 3) -> None:
@@ -84,15 +90,21 @@ def bench_cg(batch: int, atoms: int, steps: int, channels: int = 10, maxl: int =
         return SO3Vec([torch.randn(*shape, channels, 2 * l + 1, generator=generator).requires_grad_() for l in range(maxl + 1)])
 
     atoms_vec, edges_vec = vec(batch, atoms), vec(batch, atoms, atoms)
+    scalars = [torch.randn(batch, channels, atoms, atoms, generator=generator).requires_grad_() for _ in range(maxl + 1)]
+    harmonics = spherical_harmonics_all(maxl, torch.randn(batch, atoms, atoms, 3, generator=generator))
 
     def backward(out: SO3Vec):
         sum(part.sum() for part in out.parts).backward()
 
-    square, _ = time_steps(lambda: backward(cg_product(atoms_vec, atoms_vec, maxl)), steps)
-    aggregate, _ = time_steps(lambda: backward(cg_aggregate(edges_vec, atoms_vec, maxl)), steps)
+    timings = {
+        "cg_product(F, F)": lambda: backward(cg_product(atoms_vec, atoms_vec, maxl)),
+        "cg_square(F)": lambda: backward(cg_square(atoms_vec, maxl)),
+        "cg_aggregate(G, F)": lambda: backward(cg_aggregate(edges_vec, atoms_vec, maxl)),
+        "cg_aggregate_separable(g, Y, F)": lambda: backward(cg_aggregate_separable(scalars, harmonics, atoms_vec, maxl)),
+    }
     print(f"CG alone ({batch}x{atoms} atoms, {channels} channels, l <= {maxl}, forward+backward, best of {steps}):")
-    print(f"  cg_product(F, F):      {1e3 * min(square):.2f} ms   (x4 levels in a model step)")
-    print(f"  cg_aggregate(G, F):    {1e3 * min(aggregate):.2f} ms   (x4 levels in a model step)")
+    for name, run in timings.items():
+        print(f"  {name:<33} {1e3 * min(time_steps(run, steps)[0]):6.2f} ms")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ Example::
 """
 
 from ._covariance import CovarianceReport, CovariantModule, check_covariance
+from ._memory import saved_activation_bytes
 from ._molecules import random_molecules
 
-__all__ = ["CovarianceReport", "CovariantModule", "check_covariance", "random_molecules"]
+__all__ = ["CovarianceReport", "CovariantModule", "check_covariance", "random_molecules", "saved_activation_bytes"]

@@ -24,14 +24,14 @@ level is: :math:`F \mapsto F D^\top`, :math:`G \mapsto G D^\top` give :math:`F^s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
 
 from ..so3 import SO3Vec, cg_aggregate, cg_square_expansion, output_channels
-from ..so3._cg_aggregate import separable_aggregate_pieces
-from ..so3._cg_square import square_pieces
+from ..so3._cg_aggregate import iter_separable_aggregate_pieces
+from ..so3._cg_square import iter_square_pieces
 from ._edge_level import SeparableEdges
 from ._mixing import SO3Linear, broadcast_matmul, matmuls_recomputing
 from ._normalization import CovariantNormalization
@@ -107,25 +107,33 @@ class AtomLevel(nn.Module):
         The order of the channels is that of :meth:`folded_weights`. Channels first, every large product of the
         level is one matrix product without copies: the CG couplings, the neighbour sum and the mixing.
         """
+        blocks: list[list[torch.Tensor]] = [[] for _ in range(self.maxl + 1)]
+        for l, block in self._bracket_blocks(atoms, edges, lazy=False):
+            blocks[l].append(block)
+        return [torch.cat(pieces, dim=-3) for pieces in blocks]
+
+    def _bracket_blocks(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lazy: bool) -> Iterator[tuple[int, torch.Tensor]]:
+        """``(l, block)``: the channel blocks ``(B, c, N, 2l+1)`` of the bracket, each degree's in channel order.
+
+        ``lazy`` computes one row of CG products at a time (for the backward pass: only one row in memory).
+        """
         channels_first = [part.transpose(-2, -3).contiguous() for part in atoms.parts]  # (B, C, N, 2l+1), small
-        square = square_pieces(channels_first, self.maxl, atoms.basis)
+        yield from enumerate(channels_first[: self.maxl + 1])
+        square = iter_square_pieces(channels_first, self.maxl, atoms.basis)
+        yield from square if lazy else list(square)
         if isinstance(edges, SeparableEdges):
             f_all = torch.cat(channels_first, dim=-1)
-            message = separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis)
+            yield from iter_separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis)
         else:
-            message = [[part.transpose(-2, -3)] for part in cg_aggregate(edges, atoms, self.maxl).parts]
-        identity = channels_first[: self.maxl + 1] + [None] * (self.maxl + 1 - len(channels_first))
-        return [
-            torch.cat([piece for piece in (f, *sq, *msg) if piece is not None], dim=-3)
-            for f, sq, msg in zip(identity, _padded(square, self.maxl), _padded(message, self.maxl))
-        ]
+            yield from enumerate(part.transpose(-2, -3) for part in cg_aggregate(edges, atoms, self.maxl).parts)
 
     def forward(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges) -> SO3Vec:
         """``F^s`` from ``F^{s-1}`` (``atoms``) and ``G^s`` (``edges``): parts ``(B, N, channels_out, 2l+1)``.
 
         Equal to ``normalize(mix(F, cg_product(F, F), cg_aggregate(G, F)))`` truncated at ``maxl``. The bracket is
-        not kept for the backward pass but recomputed from ``F``, ``g`` and ``Y`` (or ``G``) by
-        :func:`~cormorant_lab.nn._mixing.matmuls_recomputing`: it is the largest activation of a level.
+        not kept for the backward pass: the weight gradient recomputes it from ``F``, ``g`` and ``Y`` (or ``G``),
+        one row of CG products at a time (:func:`~cormorant_lab.nn._mixing.matmuls_recomputing`); it is the
+        largest activation of a level.
         """
         bracket = [part.flatten(-2) for part in self.bracket(atoms, edges)]  # (B, τ_l, N·(2l+1))
         weights = self.folded_weights()
@@ -134,11 +142,11 @@ class AtomLevel(nn.Module):
             separable = isinstance(edges, SeparableEdges)
             edge_tensors = (*edges.scalars, *edges.harmonics) if separable else tuple(edges.parts)
 
-            def recompute(*tensors: torch.Tensor) -> list[torch.Tensor]:
+            def recompute(*tensors: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
                 vec = SO3Vec(list(tensors[:degrees]), basis=atoms.basis)
                 rest = tensors[degrees:]
                 again = SeparableEdges(rest[: len(rest) // 2], rest[len(rest) // 2 :]) if separable else SO3Vec(list(rest), basis=edges.basis)
-                return [part.flatten(-2) for part in self.bracket(vec, again)]
+                return ((l, block.flatten(-2).contiguous()) for l, block in self._bracket_blocks(vec, again, lazy=True))
 
             mixed = matmuls_recomputing(weights, bracket, recompute, *atoms.parts, *edge_tensors)
         else:
@@ -148,5 +156,3 @@ class AtomLevel(nn.Module):
         return self.normalize(SO3Vec(parts, basis=atoms.basis))
 
 
-def _padded(pieces: list[list[torch.Tensor]], maxl: int) -> list[list[torch.Tensor]]:
-    return pieces[: maxl + 1] + [[] for _ in range(maxl + 1 - len(pieces))]

@@ -12,7 +12,14 @@ r"""``Cormorant``: the full network of Anderson, Hy & Kondor (NeurIPS 2019), wit
 Differences from the reference implementation, each where it failed: the real basis (same mathematics); a
 covariant soft normalization after every level (bounded activations, ``_normalization``); radial functions and
 their gradients finite at self pairs and padding pairs (finite forces, ``_geometry``); edge weights initialised
-with variance 1/fan-in; the aggregate contracted over neighbours before the CG coupling (memory).
+with variance 1/fan-in.
+
+Memory and speed (the same function, computed leaner; ``benchmarks/bench_model.py`` measures it): the
+aggregate is contracted over neighbours before the CG coupling and never forms the edges :math:`G = gY`;
+the CG square computes only its distinct blocks, with the reference's weights folded onto them; and the two
+largest activations of a level, the CG bracket and the edge network's inputs, are not kept for the backward
+pass but recomputed from small tensors when the weight gradients need them (``_atom_level``, ``_edge_level``).
+A training step keeps 0.7 MiB per 18-atom molecule for its backward pass (the plain form: 2.9 MiB).
 
 Targets: the head's output is rescaled as ``y = head · target_std + target_mean + Σ_i species_reference[Z_i]``.
 The three buffers default to 1, 0 and 0; a trainer sets them (e.g. mean/std of the training targets, and

@@ -61,9 +61,32 @@ class SoftCutoff(nn.Module):
         mask = mask.unsqueeze(1).to(self.radius.dtype)  # (B, 1, N, N)
         if not self.soft:
             return mask.expand(-1, self.radius.numel(), -1, -1)
-        r = geometry.distances.unsqueeze(1)
         width = self.width.abs().clamp_min(self.eps).view(-1, 1, 1)
-        return mask * torch.sigmoid((self.radius.abs().view(-1, 1, 1) - r) / width)
+        return _SigmoidStep.apply(geometry.distances.unsqueeze(1), self.radius.abs().view(-1, 1, 1), width, mask)
+
+
+class _SigmoidStep(torch.autograd.Function):
+    r"""``mask · σ((ρ - r) / w)`` keeping only its inputs for the backward pass (which recomputes σ).
+
+    Autograd would keep ``(ρ - r) / w`` and σ, two ``(B, C, N, N)`` tensors per level. The backward is made of
+    differentiable operations, so second derivatives (training on forces) work.
+    """
+
+    @staticmethod
+    def forward(ctx, r: torch.Tensor, radius: torch.Tensor, width: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(r, radius, width, mask)
+        return mask * torch.sigmoid((radius - r) / width)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        r, radius, width, mask = ctx.saved_tensors
+        z = (radius - r) / width
+        sigma = torch.sigmoid(z)
+        grad_z = grad * mask * sigma * (1 - sigma) / width  # d/dz, already divided by w: dz/dρ = 1/w
+        grad_r = -grad_z.sum(-3, keepdim=True) if ctx.needs_input_grad[0] else None
+        grad_radius = grad_z.sum_to_size(radius.shape) if ctx.needs_input_grad[1] else None
+        grad_width = (-grad_z * z).sum_to_size(width.shape) if ctx.needs_input_grad[2] else None
+        return grad_r, grad_radius, grad_width, None
 
 def _register(module: nn.Module, name: str, value: torch.Tensor, learnable: bool) -> None:
     if learnable:

@@ -18,6 +18,11 @@ The covariant edge activations are :math:`G^{s,l}_{ij} = g^{s,l}_{ij}\, Y_l(\hat
 
 Initialization: the edge weights are normal with variance 1/fan-in (the reference drew them unscaled, which
 multiplies the edge features by ~√fan-in at every level).
+
+Memory: the inputs of :math:`W_{\text{edge}}` are ``(B, inputs, N²)``, the largest tensor of the level. They are
+never concatenated (one product per block, and :math:`g^{s-1,l}` meets only the weights of degree l), and
+autograd keeps neither them nor :math:`W x`: the backward pass recomputes them from the atoms, the distances
+and :math:`g^{s-1}` when the gradients of :math:`W` and :math:`\mu` need them (:class:`_MaskedMix`).
 """
 
 from __future__ import annotations
@@ -141,9 +146,9 @@ def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> tor
     """
     shared, *per_degree = weights
     split = blocks[0].shape[-2]
-    mixed = broadcast_matmul(shared[:, :split], blocks[0])
     in_place = not torch.is_grad_enabled()  # accumulate in place unless this is being recorded (create_graph)
-    mixed = mixed.add_(broadcast_matmul(shared[:, split:], blocks[1])) if in_place else mixed + broadcast_matmul(shared[:, split:], blocks[1])
+    mixed, radial = broadcast_matmul(shared[:, :split], blocks[0]), broadcast_matmul(shared[:, split:], blocks[1])
+    mixed = mixed.add_(radial) if in_place else mixed + radial
     if per_degree:
         channels = per_degree[0].shape[0]
         rows = len(per_degree) * channels
@@ -179,7 +184,8 @@ class _MaskedMix(torch.autograd.Function):
         grad_mixed = (grad * mask.unsqueeze(-3)).flatten(-3, -2)  # (B, (max_sh+1)·C, N²)
         channels = mask.shape[-2]
         per_degree = [grad_mixed[..., l * channels : (l + 1) * channels, :] for l in range(ctx.count - 1)]
-        needs_weights, needs_blocks = ctx.needs_input_grad[3 : 3 + ctx.count], ctx.needs_input_grad[3 + ctx.count :]
+        needs_weights = ctx.needs_input_grad[3 : 3 + ctx.count]
+        needs_blocks = ctx.needs_input_grad[3 + ctx.count : 4 + 2 * ctx.count]
         grad_blocks: list = [None] * (ctx.count + 1)
         if any(needs_blocks):
             shared = broadcast_matmul(weights[0].transpose(-1, -2), grad_mixed).split(ctx.shared_sizes, dim=-2)

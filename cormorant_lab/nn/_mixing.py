@@ -16,7 +16,7 @@ Initialization follows the reference implementation (``weight_init="rand"``): en
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -77,15 +77,19 @@ def broadcast_matmul(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def matmuls_recomputing(
-    weights: Sequence[torch.Tensor], xs: Sequence[torch.Tensor], recompute: Callable[..., Sequence[torch.Tensor]], *inputs: torch.Tensor
+    weights: Sequence[torch.Tensor],
+    xs: Sequence[torch.Tensor],
+    recompute: Callable[..., Iterable[tuple[int, torch.Tensor]]],
+    *inputs: torch.Tensor,
 ) -> tuple[torch.Tensor, ...]:
     """``W_k @ x_k`` for every k (weights ``(o, c)`` broadcast over the batch of ``x_k`` ``(..., c, m)``), keeping ``inputs`` instead of the ``x_k``.
 
     The gradient of ``W_k`` needs ``x_k``; autograd would keep it until the backward pass. When the ``x_k`` are
-    large and cheap to make from small ``inputs``, this keeps the ``inputs`` and the backward pass calls
-    ``recompute(*inputs)`` for the ``x_k`` again: a little time for a level's largest activations. Gradients
-    flow into the ``x_k`` (and on to what made them) as usual; with ``create_graph=True`` the recomputation is
-    recorded, so second derivatives (training on forces) are exact too.
+    large and cheap to make from small ``inputs``, this keeps the ``inputs``, and the backward pass calls
+    ``recompute(*inputs)``: an iterable of ``(k, block)``, the column blocks ``(..., c_j, m)`` of each ``x_k`` in
+    order (``x_k`` is their concatenation along ``-2``). Produced lazily, the blocks need never be all in memory
+    at once. Gradients flow into the ``x_k`` (and on to what made them) as usual; with ``create_graph=True`` the
+    recomputation is recorded, so second derivatives (training on forces) are exact too.
     """
     return _RecomputedMatmuls.apply(len(weights), recompute, *weights, *xs, *inputs)
 
@@ -105,7 +109,10 @@ class _RecomputedMatmuls(torch.autograd.Function):
         grad_xs = [broadcast_matmul(w.transpose(-1, -2), grad) for w, grad in zip(weights, grads)]
         grad_weights = [None] * ctx.count
         if any(ctx.needs_input_grad[2 : 2 + ctx.count]):
-            xs = ctx.recompute(*inputs)  # recorded only under create_graph=True (grad mode is on then)
-            # dL/dW = Σ over the batch of grad (o, m) @ x^T (m, c): batched products, then a sum over the batch.
-            grad_weights = [torch.matmul(grad, x.transpose(-1, -2)).sum_to_size(w.shape) for w, grad, x in zip(weights, grads, xs)]
+            # dL/dW = Σ over the batch of grad (o, m) @ x^T (m, c), block of columns by block of columns.
+            columns: list[list[torch.Tensor]] = [[] for _ in range(ctx.count)]
+            for k, block in ctx.recompute(*inputs):  # recorded only under create_graph=True (grad mode is on then)
+                product = torch.matmul(grads[k], block.transpose(-1, -2))
+                columns[k].append(product.sum_to_size(*weights[k].shape[:-1], block.shape[-2]))
+            grad_weights = [torch.cat(blocks, dim=-1) for blocks in columns]
         return (None, None, *grad_weights, *grad_xs, *(None for _ in inputs))

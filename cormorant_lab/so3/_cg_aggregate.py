@@ -18,11 +18,11 @@ when it needs it, instead of saving the ``2l+1`` times larger G of every level.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 
-from ._cg_product import check_pair, coupled_pieces, pieces_by_degree, plans_for
+from ._cg_product import check_pair, coupled_pieces, iter_pieces, pieces_by_degree, plans_for
 from ._so3vec import SO3Vec
 from ._validation import check_degree
 
@@ -85,10 +85,22 @@ def separable_aggregate_pieces(
 
     ``f_channels_first`` is ``(*, C, N, (L2+1)²)``, every degree of the atoms concatenated on the last axis.
     """
+    return pieces_by_degree(*_separable_rows(scalars, harmonics, f_channels_first, maxl, basis))
+
+
+def iter_separable_aggregate_pieces(
+    scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], f_channels_first: torch.Tensor, maxl: int, basis: str
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``)."""
+    plans, row_coupled, _ = _separable_rows(scalars, harmonics, f_channels_first, maxl, basis)
+    return iter_pieces(plans, row_coupled)
+
+
+def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str):
     max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
     plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
     row_coupled = lambda plan: _SeparableCoupledSum.apply(scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix)
-    return pieces_by_degree(plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1)
+    return plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1
 
 
 def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: SO3Vec) -> None:
@@ -111,42 +123,59 @@ def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.
             raise ValueError(f"cg_aggregate_separable needs one dtype, got {g.dtype}, {y.dtype} and {atoms.dtype} at l1={l}")
 
 
+COMPONENTS_PER_CHUNK = 3  # harmonic components m formed at once: temporaries of 3 (B, C, N, N) tensors
+
+
 class _SeparableCoupledSum(torch.autograd.Function):
     r"""``out[..., c, i, s] = Σ_{x, y} M[x·Y + y, s] Σ_j g[..., c, i, j] Y[..., i, j, x] f[..., c, j, y]``.
 
-    The neighbour sum and the CG coupling ``M`` of one degree l1 of the edges, channels first, one harmonic
-    component x at a time: the largest temporaries are ``(B, C, N, N)`` (never :math:`G = gY`, 2l1+1 times
-    larger), and autograd keeps g, Y and f only. The backward is made of differentiable operations, so second
-    derivatives (training on forces) work.
+    The neighbour sum and the CG coupling ``M`` of one degree l1 of the edges, channels first, a few harmonic
+    components x at a time (``COMPONENTS_PER_CHUNK``): the temporaries stay a few ``(B, C, N, N)`` tensors,
+    never all of :math:`G = gY`, and autograd keeps g, Y and f only. The backward is made of differentiable
+    operations, so second derivatives (training on forces) work.
     """
 
     @staticmethod
     def forward(ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(g, y, f, matrix)
-        rows = matrix.unflatten(0, (y.shape[-1], f.shape[-1]))  # (x, Y, S)
         out = None
-        for x in range(y.shape[-1]):
-            term = ((g * y[..., x].unsqueeze(-3)) @ f) @ rows[x]  # (*, C, i, Y) then (*, C, i, S)
+        for chunk, rows in _chunks(y, f, matrix):
+            edges = _edge_chunk(g, y, chunk)  # (*, C, i·k, j)
+            summed = (edges @ f).unflatten(-2, (g.shape[-2], -1)).flatten(-2)  # (*, C, i, k·Y)
+            term = summed @ rows  # (*, C, i, S)
             out = term if out is None else out.add_(term)  # forward runs without autograd: in place is safe
         return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         g, y, f, matrix = ctx.saved_tensors
-        rows = matrix.unflatten(0, (y.shape[-1], f.shape[-1]))
         need_g, need_y, need_f = ctx.needs_input_grad[:3]
+        atoms = g.shape[-2]
         grad_g = grad_f = None
         grad_y = []
-        for x in range(y.shape[-1]):
-            y_x = y[..., x].unsqueeze(-3)  # (*, 1, i, j)
-            grad_summed = grad @ rows[x].transpose(-1, -2)  # (*, C, i, Y)
+        for chunk, rows in _chunks(y, f, matrix):
+            grad_summed = (grad @ rows.transpose(-1, -2)).unflatten(-1, (-1, f.shape[-1])).flatten(-3, -2)  # (*, C, i·k, Y)
             if need_g or need_y:
-                grad_edges = grad_summed @ f.transpose(-1, -2)  # (*, C, i, j)
+                grad_edges = (grad_summed @ f.transpose(-1, -2)).unflatten(-2, (atoms, -1))  # (*, C, i, k, j)
                 if need_g:
-                    grad_g = grad_edges * y_x if grad_g is None else grad_g + grad_edges * y_x
+                    term = (grad_edges * y[..., chunk].transpose(-1, -2).unsqueeze(-4)).sum(-2)
+                    grad_g = term if grad_g is None else grad_g + term
                 if need_y:
-                    grad_y.append((grad_edges * g).sum(-3))
+                    grad_y.append((grad_edges * g.unsqueeze(-2)).sum(-4).transpose(-1, -2))  # (*, i, j, k)
             if need_f:
-                term = (g * y_x).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
+                term = _edge_chunk(g, y, chunk).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
                 grad_f = term if grad_f is None else grad_f + term
-        return grad_g, torch.stack(grad_y, dim=-1) if need_y else None, grad_f, None
+        return grad_g, torch.cat(grad_y, dim=-1) if need_y else None, grad_f, None
+
+
+def _chunks(y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor) -> Iterator[tuple[slice, torch.Tensor]]:
+    """The harmonic components in chunks, with the matching rows ``(k·Y, S)`` of the coupling matrix."""
+    width = f.shape[-1]
+    for start in range(0, y.shape[-1], COMPONENTS_PER_CHUNK):
+        stop = min(start + COMPONENTS_PER_CHUNK, y.shape[-1])
+        yield slice(start, stop), matrix[start * width : stop * width]
+
+
+def _edge_chunk(g: torch.Tensor, y: torch.Tensor, chunk: slice) -> torch.Tensor:
+    """``G[..., c, i·k, j] = g[..., c, i, j] · Y[..., i, j, x]`` for the components x in ``chunk``."""
+    return (g.unsqueeze(-2) * y[..., chunk].transpose(-1, -2).unsqueeze(-4)).flatten(-3, -2)

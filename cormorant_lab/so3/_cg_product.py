@@ -28,6 +28,7 @@ plans and the coupling of this module.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -111,22 +112,36 @@ def coupled_pieces(plans: tuple[_RowPlan, ...], row_outer, num_degrees: int) -> 
     order. Returns, per output degree l, the pieces ``(..., 2l+1)`` in plan order; the caller concatenates them
     along its channel axis.
     """
+    return pieces_by_degree(plans, coupler(row_outer), num_degrees)
+
+
+def coupler(row_outer):
+    """``plan -> row_outer(plan) @ plan.matrix``, the coupling of one row (keeping only the matrix for autograd)."""
 
     def couple(plan: _RowPlan) -> torch.Tensor:
         outer = row_outer(plan)
         return _ConstantMatmul.apply(outer, plan.matrix if not outer.is_complex() else plan.matrix.to(outer.dtype))
 
-    return pieces_by_degree(plans, couple, num_degrees)
+    return couple
 
 
 def pieces_by_degree(plans: tuple[_RowPlan, ...], row_coupled, num_degrees: int) -> list[list[torch.Tensor]]:
     """Split each ``row_coupled(plan)`` ``(..., Σ(2l+1))`` into its pieces ``(..., 2l+1)``, gathered per output degree."""
     out: list[list[torch.Tensor]] = [[] for _ in range(num_degrees)]
+    for l, piece in iter_pieces(plans, row_coupled):
+        out[l].append(piece)
+    return out
+
+
+def iter_pieces(plans: tuple[_RowPlan, ...], row_coupled) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(l, piece)`` for every piece of every row, in plan order, computing one row at a time (for low memory).
+
+    The pieces of each degree come in the order in which :func:`pieces_by_degree` lists them.
+    """
     for plan in plans:
         coupled = row_coupled(plan)
-        for l, piece in zip(plan.degrees, coupled.split([2 * l + 1 for l in plan.degrees], dim=-1)):
-            out[l].append(piece)
-    return out
+        yield from zip(plan.degrees, coupled.split([2 * l + 1 for l in plan.degrees], dim=-1))
+        del coupled
 
 
 def plans_for(max_l1: int, max_l2: int, maxl: int, like: torch.Tensor, basis: str, *, square: bool = False) -> tuple[_RowPlan, ...]:

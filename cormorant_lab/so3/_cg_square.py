@@ -20,10 +20,11 @@ same function with about half the work and memory (:class:`~cormorant_lab.nn.Ato
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 
 import torch
 
-from ._cg_product import check_pair, coupled_pairs, coupled_pieces, outer_product, plans_for
+from ._cg_product import check_pair, coupled_pairs, coupler, iter_pieces, outer_product, pieces_by_degree, plans_for
 from ._so3vec import SO3Vec
 from ._validation import check_degree
 
@@ -47,13 +48,24 @@ def square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> list[list
 
     ``parts[l]`` is ``(..., 2l+1)`` with the leading axes in any layout (channels first, for the atom level).
     """
+    return pieces_by_degree(*_square_rows(parts, maxl, basis))
+
+
+def iter_square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> Iterator[tuple[int, torch.Tensor]]:
+    """:func:`square_pieces` as ``(l, piece)`` pairs, one row of products at a time (see ``iter_pieces``)."""
+    plans, couple, _ = _square_rows(parts, maxl, basis)
+    return iter_pieces(plans, couple)
+
+
+def _square_rows(parts: list[torch.Tensor], maxl: int, basis: str):
     a_all = torch.cat(parts, dim=-1)
 
     def row_outer(plan) -> torch.Tensor:  # a_l1 with the parts l2 >= l1 only
         return outer_product(parts[plan.l1], a_all[..., plan.first_l2**2 :])
 
     max_l = len(parts) - 1
-    return coupled_pieces(plans_for(max_l, max_l, maxl, parts[0], basis, square=True), row_outer, min(maxl, 2 * max_l) + 1)
+    plans = plans_for(max_l, max_l, maxl, parts[0], basis, square=True)
+    return plans, coupler(row_outer), min(maxl, 2 * max_l) + 1
 
 
 def cg_square_expansion(channels: int, max_l: int, maxl: int) -> tuple[torch.Tensor, ...]:

@@ -8,7 +8,9 @@ import torch
 from cormorant_lab.nn import (
     AtomLevel,
     CovariantNormalization,
+    EdgeLevel,
     RadialPolyTrig,
+    SeparableEdges,
     SO3Linear,
     SoftCutoff,
     edge_activations,
@@ -17,7 +19,7 @@ from cormorant_lab.nn import (
     soft_normalize,
     species_features,
 )
-from cormorant_lab.so3 import SO3Vec, random_rotation
+from cormorant_lab.so3 import SO3Vec, cg_aggregate, cg_product, random_rotation
 
 
 def random_vec(batch_shape, channels, maxl, generator, dtype):
@@ -170,3 +172,67 @@ def test_atom_level_is_covariant(atom_maxl, dtype, tolerance, generator):
 def test_atom_level_drops_degrees_nothing_reaches(generator):
     level = AtomLevel((5,), max_sh=1, maxl=3, channels_out=4)
     assert level.maxl == 1 and level.channels_out == (4, 4)
+
+
+# --- the lean forms of the levels equal their textbook forms, gradients included ------------------------------
+def _textbook_atom_level(level: AtomLevel, atoms: SO3Vec, edges: SO3Vec) -> SO3Vec:
+    """N(W [F ⊕ F⊗F ⊕ ΣG⊗F]) with the full square and plain autograd: what the level must equal."""
+    bracket = (atoms.truncate(level.maxl), cg_product(atoms, atoms, level.maxl), cg_aggregate(edges, atoms, level.maxl))
+    return level.normalize(level.mix(*bracket))
+
+
+def _separable_edges(generator, batch=2, atoms=5, channels=4, max_sh=3):
+    positions = torch.randn(batch, atoms, 3, generator=generator, dtype=torch.float64)
+    geometry = geometry_of(positions, torch.ones(batch, atoms, dtype=torch.long), max_sh)
+    scalars = [torch.randn(batch, channels, atoms, atoms, generator=generator, dtype=torch.float64) for _ in range(max_sh + 1)]
+    return SeparableEdges.of(scalars, geometry)
+
+
+@pytest.mark.parametrize("atom_maxl", [0, 3])
+def test_atom_level_equals_its_textbook_form_with_gradients(atom_maxl, generator):
+    level = AtomLevel((4,) * (atom_maxl + 1), max_sh=3, maxl=3, channels_out=3, gain=1.0).to(torch.float64)
+    atoms = random_vec((2, 5), (4,) * (atom_maxl + 1), atom_maxl, generator, torch.float64)
+    edges = _separable_edges(generator)
+    leaves = [p.requires_grad_(True) for p in (*atoms.parts, *edges.scalars)]
+    outputs, gradients = [], []
+    for form in ("lean", "textbook"):
+        out = level(atoms, edges) if form == "lean" else _textbook_atom_level(level, atoms, edges.materialize())
+        loss = sum((part * torch.linspace(-1, 1, part.numel(), dtype=part.dtype).view_as(part)).sum() ** 2 for part in out)
+        outputs.append(out)
+        gradients.append(torch.autograd.grad(loss, [*leaves, *level.parameters()]))
+    assert relative_error(outputs[0], outputs[1]) <= 1e-13
+    for lean, textbook in zip(*gradients):
+        assert torch.allclose(lean, textbook, rtol=1e-11, atol=1e-13)
+
+
+def test_atom_level_second_derivatives(generator):
+    level = AtomLevel((2, 2), max_sh=2, maxl=2, channels_out=2, gain=1.0).to(torch.float64)
+    atoms = random_vec((1, 3), (2, 2), 1, generator, torch.float64)
+    edges = _separable_edges(generator, batch=1, atoms=3, channels=2, max_sh=2)
+    inputs = tuple(t.detach().requires_grad_(True) for t in (*atoms.parts, *edges.scalars))
+
+    def loss(*tensors):
+        out = level(SO3Vec(list(tensors[:2])), SeparableEdges(tensors[2:], edges.harmonics))
+        return sum(part.pow(2).sum() for part in out)
+
+    assert torch.autograd.gradgradcheck(loss, inputs)
+
+
+def test_edge_level_gradients_first_and_second(generator):
+    level = EdgeLevel((2, 2), (2, 2), channels=2, max_sh=1, basis_set=(1, 1)).to(torch.float64)
+    positions = torch.randn(1, 3, 3, generator=generator, dtype=torch.float64, requires_grad=True)
+    charges = torch.tensor([[1, 6, 8]])
+    parts = tuple(torch.randn(1, 3, 2, 2 * l + 1, generator=generator, dtype=torch.float64, requires_grad=True) for l in range(2))
+    previous = tuple(torch.randn(1, 2, 3, 3, generator=generator, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    params = tuple(level.parameters())
+
+    def loss(positions, *tensors):
+        geometry = geometry_of(positions, charges, max_sh=1)
+        out = level(SO3Vec(list(tensors[:2])), tensors[2:4], geometry)
+        return sum((g * g.detach().sign()).sum() ** 2 for g in out)  # depends on every output, nonlinearly
+
+    inputs = (positions, *parts, *previous)
+    assert torch.autograd.gradcheck(loss, inputs)
+    assert torch.autograd.gradgradcheck(loss, inputs)
+    # The weights, radial and cutoff parameters: gradcheck perturbs these very tensors, which the loss reads.
+    assert torch.autograd.gradcheck(lambda *_: loss(*inputs), params)
