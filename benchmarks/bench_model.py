@@ -19,9 +19,15 @@ How we measure:
   the general ``cg_product(F, F)`` and ``cg_aggregate(G, F)``, and the forms the network uses,
   ``cg_square(F)`` (the distinct half of F ⊗ F) and ``cg_aggregate_separable(g, Y, F)`` (G = g·Y never formed).
 
+``--forces`` times the MD-17 step instead: energies and forces in the loss, so the backward pass is itself
+differentiated; the model then keeps its activations rather than recompute them (``Cormorant.recompute_in_backward``).
+
 Usage::
 
-    .venv/bin/python benchmarks/bench_model.py [--steps 10] [--batch 32] [--atoms 18] [--preset qm9]
+    .venv/bin/python benchmarks/bench_model.py [--steps 10] [--batch 32] [--atoms 18] [--preset qm9] [--forces]
+
+To compare two versions on a noisy machine, alternate them in fresh processes, e.g. with a second checkout in
+``../old``: ``for i in 1 2 3; do for d in ../old .; do PYTHONPATH=$d .venv/bin/python $d/benchmarks/bench_model.py; done; done``.
 """
 
 from __future__ import annotations
@@ -58,20 +64,24 @@ def time_steps(step, steps: int, warmup: int = 2) -> tuple[list[float], list[flo
     return wall, cpu
 
 
-def bench_model(preset: str, batch: int, atoms: int, steps: int) -> None:
+def bench_model(preset: str, batch: int, atoms: int, steps: int, forces: bool = False) -> None:
     model = Cormorant.from_preset(preset)
     positions, charges = random_molecules(batch, atoms, species=model.species, dtype=torch.float32,
                                           generator=torch.Generator().manual_seed(0))
 
     def step():
         model.zero_grad(set_to_none=True)
-        model(positions, charges).square().sum().backward()
+        if forces:  # the MD-17 loss: energies and forces, the forces' graph kept and differentiated again
+            energy, force = model.energy_and_forces(positions, charges, create_graph=True)
+            (energy.square().sum() + force.square().sum()).backward()
+        else:
+            model(positions, charges).square().sum().backward()
 
     baseline = peak_rss_mib()
     times, cpu = time_steps(step, steps)
     peak = peak_rss_mib()
     best, median = min(times), statistics.median(times)
-    print(f"model: {preset} preset, {sum(p.numel() for p in model.parameters())} parameters, "
+    print(f"model: {preset} preset{' trained on energies and forces' if forces else ''}, {sum(p.numel() for p in model.parameters())} parameters, "
           f"{batch} molecules x {atoms} atoms, float32, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}")
     print(f"  step (forward+backward): median {1e3 * median:.1f} ms, best {1e3 * best:.1f} ms over {steps} steps "
           f"(process CPU time: median {1e3 * statistics.median(cpu):.1f} ms)")
@@ -79,8 +89,9 @@ def bench_model(preset: str, batch: int, atoms: int, steps: int) -> None:
           f"reference {REFERENCE['molecules_per_s']} -> x{batch / median / REFERENCE['molecules_per_s']:.0f} (median)")
     print(f"  peak RSS: {peak:.0f} MiB total, +{peak - baseline:.0f} MiB over the pre-step baseline of {baseline:.0f} MiB; "
           f"reference ~{REFERENCE['peak_mib']:.0f} MiB -> {peak / REFERENCE['peak_mib']:.2f} of it")
-    saved = saved_activation_bytes(lambda: model(positions, charges).square().sum(), ignore=model.parameters())
-    print(f"  activations kept for backward: {saved / 2**20:.1f} MiB ({saved / batch / 2**20:.2f} MiB per molecule)")
+    if not forces:
+        saved = saved_activation_bytes(lambda: model(positions, charges).square().sum(), ignore=model.parameters())
+        print(f"  activations kept for backward: {saved / 2**20:.1f} MiB ({saved / batch / 2**20:.2f} MiB per molecule)")
 
 
 def bench_cg(batch: int, atoms: int, steps: int, channels: int = 10, maxl: int = 3) -> None:
@@ -114,9 +125,10 @@ def main() -> None:
     parser.add_argument("--atoms", type=int, default=18)
     parser.add_argument("--preset", default="qm9", choices=["qm9", "md17"])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--forces", action="store_true", help="time the MD-17 step: energies and forces in the loss")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    bench_model(args.preset, args.batch, args.atoms, args.steps)
+    bench_model(args.preset, args.batch, args.atoms, args.steps, args.forces)
     bench_cg(args.batch, args.atoms, args.steps)
 
 

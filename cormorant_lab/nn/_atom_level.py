@@ -36,6 +36,8 @@ from ._edge_level import SeparableEdges
 from ._mixing import SO3Linear, broadcast_matmul, matmuls_recomputing
 from ._normalization import CovariantNormalization
 
+COMPONENTS_PER_CHUNK = 3  # harmonic components of the edges formed at once in the backward pass's recomputation
+
 
 def _combined_channels(atom_channels: Sequence[int], max_sh: int, maxl: int) -> tuple[int, ...]:
     """Channels per degree of ``[F ⊕ F⊗F ⊕ Σ G⊗F]`` truncated at ``maxl`` (F has one channel count C).
@@ -101,21 +103,25 @@ class AtomLevel(nn.Module):
             folded.append(torch.cat([weight[:, :start], square, weight[:, start + width :]], dim=1))
         return folded
 
-    def bracket(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges) -> list[torch.Tensor]:
+    def bracket(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool = False) -> list[torch.Tensor]:
         """``[F ⊕ cg_square(F) ⊕ Σ_j G_ij ⊗cg F_j]`` truncated at ``maxl``, channels first: ``(B, τ_l, N, 2l+1)`` per l.
 
         The order of the channels is that of :meth:`folded_weights`. Channels first, every large product of the
         level is one matrix product without copies: the CG couplings, the neighbour sum and the mixing.
+        ``lean`` forms the edges a few harmonic components at a time (smaller temporaries, more operations).
         """
         blocks: list[list[torch.Tensor]] = [[] for _ in range(self.maxl + 1)]
-        for l, block in self._bracket_blocks(atoms, edges, lazy=False):
+        for l, block in self._bracket_blocks(atoms, edges, lazy=False, lean=lean):
             blocks[l].append(block)
         return [torch.cat(pieces, dim=-3) for pieces in blocks]
 
-    def _bracket_blocks(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lazy: bool) -> Iterator[tuple[int, torch.Tensor]]:
+    def _bracket_blocks(
+        self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lazy: bool, lean: bool
+    ) -> Iterator[tuple[int, torch.Tensor]]:
         """``(l, block)``: the channel blocks ``(B, c, N, 2l+1)`` of the bracket, each degree's in channel order.
 
-        ``lazy`` computes one row of CG products at a time (for the backward pass: only one row in memory).
+        ``lazy`` computes one row of CG products at a time; ``lean`` forms the edges ``COMPONENTS_PER_CHUNK``
+        harmonic components at a time. Both keep the temporaries small.
         """
         channels_first = [part.transpose(-2, -3).contiguous() for part in atoms.parts]  # (B, C, N, 2l+1), small
         yield from enumerate(channels_first[: self.maxl + 1])
@@ -123,21 +129,24 @@ class AtomLevel(nn.Module):
         yield from square if lazy else list(square)
         if isinstance(edges, SeparableEdges):
             f_all = torch.cat(channels_first, dim=-1)
-            yield from iter_separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis)
+            chunk = COMPONENTS_PER_CHUNK if lean else None
+            yield from iter_separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis, chunk=chunk)
         else:
             yield from enumerate(part.transpose(-2, -3) for part in cg_aggregate(edges, atoms, self.maxl).parts)
 
-    def forward(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges) -> SO3Vec:
+    def forward(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, recompute: bool = True) -> SO3Vec:
         """``F^s`` from ``F^{s-1}`` (``atoms``) and ``G^s`` (``edges``): parts ``(B, N, channels_out, 2l+1)``.
 
-        Equal to ``normalize(mix(F, cg_product(F, F), cg_aggregate(G, F)))`` truncated at ``maxl``. The bracket is
-        not kept for the backward pass: the weight gradient recomputes it from ``F``, ``g`` and ``Y`` (or ``G``),
-        one row of CG products at a time (:func:`~cormorant_lab.nn._mixing.matmuls_recomputing`); it is the
-        largest activation of a level.
+        Equal to ``normalize(mix(F, cg_product(F, F), cg_aggregate(G, F)))`` truncated at ``maxl``. With
+        ``recompute`` the bracket, the largest activation of a level, is not kept for the backward pass: the
+        weight gradient recomputes it from ``F``, ``g`` and ``Y`` (or ``G``), one row of CG products at a time
+        (:func:`~cormorant_lab.nn._mixing.matmuls_recomputing`). Without, autograd keeps it (faster when the
+        backward pass is itself differentiated, as in training on forces).
         """
-        bracket = [part.flatten(-2) for part in self.bracket(atoms, edges)]  # (B, τ_l, N·(2l+1))
+        lean = recompute and torch.is_grad_enabled()
+        bracket = [part.flatten(-2) for part in self.bracket(atoms, edges, lean=lean)]  # (B, τ_l, N·(2l+1))
         weights = self.folded_weights()
-        if torch.is_grad_enabled():
+        if lean:
             degrees = len(atoms.parts)
             separable = isinstance(edges, SeparableEdges)
             edge_tensors = (*edges.scalars, *edges.harmonics) if separable else tuple(edges.parts)
@@ -146,7 +155,7 @@ class AtomLevel(nn.Module):
                 vec = SO3Vec(list(tensors[:degrees]), basis=atoms.basis)
                 rest = tensors[degrees:]
                 again = SeparableEdges(rest[: len(rest) // 2], rest[len(rest) // 2 :]) if separable else SO3Vec(list(rest), basis=edges.basis)
-                return ((l, block.flatten(-2).contiguous()) for l, block in self._bracket_blocks(vec, again, lazy=True))
+                return ((l, block.flatten(-2).contiguous()) for l, block in self._bracket_blocks(vec, again, lazy=True, lean=True))
 
             mixed = matmuls_recomputing(weights, bracket, recompute, *atoms.parts, *edge_tensors)
         else:

@@ -89,6 +89,12 @@ class Cormorant(nn.Module):
     Buffers ``target_mean`` ``(T,)``, ``target_std`` ``(T,)`` and ``species_reference`` ``(S, T)`` rescale the head's
     output (module docstring). ``validate_inputs`` (default True) checks the charges, which costs one host
     synchronisation per forward; switch it off for CUDA graphs or ``torch.compile``.
+
+    ``recompute_in_backward``: the levels keep only small tensors for the backward pass and recompute their
+    largest activations when the weight gradients need them (less memory, about 12% more time per step).
+    ``None`` (default) does so unless the positions require gradients — when forces are computed by autograd
+    (``energy_and_forces``) and trained on, the backward pass is itself differentiated, and a recomputation in
+    it would be differentiated too, costing more than it saves. ``True`` or ``False`` forces the choice.
     """
 
     def __init__(
@@ -157,6 +163,7 @@ class Cormorant(nn.Module):
         self.register_buffer("target_std", torch.ones(self.num_targets))
         self.register_buffer("species_reference", torch.zeros(len(species), self.num_targets))
         self.validate_inputs = True
+        self.recompute_in_backward: bool | None = None
 
     @classmethod
     def from_preset(
@@ -204,7 +211,8 @@ class Cormorant(nn.Module):
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
         scalars = self.input_layer(features, atom_mask, geometry)
         inputs = self.input_normalization(SO3Vec([scalars.unsqueeze(-1)]))
-        atoms, edges = self.cormorant_cg(inputs, geometry, keep_edges=keep_edges)
+        recompute = self.recompute_in_backward if self.recompute_in_backward is not None else not positions.requires_grad
+        atoms, edges = self.cormorant_cg(inputs, geometry, keep_edges=keep_edges, recompute=recompute)
         return CormorantLevels(atom_mask, inputs, atoms, edges, geometry)
 
     def levels(self, positions: torch.Tensor, charges: torch.Tensor) -> dict[str, SO3Vec]:

@@ -68,18 +68,21 @@ class CormorantCG(nn.Module):
         """Channels per degree of each level's atom activations."""
         return [level.channels_out for level in self.atom_levels]
 
-    def forward(self, atoms: SO3Vec, geometry: EdgeGeometry, *, keep_edges: bool = True) -> tuple[list[SO3Vec], list[SO3Vec]]:
+    def forward(
+        self, atoms: SO3Vec, geometry: EdgeGeometry, *, keep_edges: bool = True, recompute: bool = True
+    ) -> tuple[list[SO3Vec], list[SO3Vec]]:
         """Atom activations ``F^s`` ``(B, N, C, 2l+1)`` and edge activations ``G^s`` ``(B, N, N, C, 2l+1)``, s = 1..L.
 
         The levels never form ``G^s`` (see :class:`SeparableEdges`); ``keep_edges=False`` skips forming it for the
         caller too and returns an empty list of edges (the network's forward pass does, to save memory).
+        ``recompute``: the levels keep small tensors for the backward pass and recompute their largest ones.
         """
         atom_levels, edge_levels = [], []
         scalars: list = []
         for edge_level, atom_level in zip(self.edge_levels, self.atom_levels):
-            scalars = edge_level(atoms, scalars, geometry)
+            scalars = edge_level(atoms, scalars, geometry, recompute=recompute)
             edges = SeparableEdges.of(scalars, geometry)
-            atoms = atom_level(atoms, edges)
+            atoms = atom_level(atoms, edges, recompute=recompute)
             atom_levels.append(atoms)
             if keep_edges:
                 edge_levels.append(edges.materialize())

@@ -122,20 +122,32 @@ class EdgeLevel(nn.Module):
         blocks = [pair_dot_products(atoms), self.radial(geometry), *previous[: len(self.previous)]]
         return [block.flatten(-2) for block in blocks]
 
-    def forward(self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry) -> list[torch.Tensor]:
-        """``atoms``: parts ``(B, N, τ_l, 2l+1)``; ``previous``: last level's ``g`` (empty at the first level)."""
+    def forward(
+        self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry, *, recompute: bool = True
+    ) -> list[torch.Tensor]:
+        """``atoms``: parts ``(B, N, τ_l, 2l+1)``; ``previous``: last level's ``g`` (empty at the first level).
+
+        ``recompute``: keep only small tensors for the backward pass and recompute the inputs of the mixing from
+        them (:class:`_MaskedMix`); without, autograd keeps the inputs (faster when the backward pass is itself
+        differentiated, as in training on forces).
+        """
+        if len(previous) < len(self.previous):
+            raise ValueError(f"EdgeLevel needs the previous level's g for degrees 0..{len(self.previous) - 1}, got {len(previous)} tensors")
         blocks = self.inputs(atoms, previous, geometry)
         mask = self.cutoff(geometry).flatten(-2)  # (B, C, N²)
-        degrees, used = len(atoms.parts), previous[: len(self.previous)]
-
-        def recompute(*tensors: torch.Tensor) -> list[torch.Tensor]:
-            recomputed_geometry = dataclasses.replace(geometry, safe_distances=tensors[-2], neighbour_mask=tensors[-1])
-            return self.inputs(SO3Vec(list(tensors[:degrees])), tensors[degrees:-2], recomputed_geometry)
-
-        pieces = (*atoms.parts, *used, geometry.safe_distances, geometry.neighbour_mask)
         weights = (self.shared.T, *(w.T for w in self.previous))
-        scalars = _MaskedMix.apply(mask, recompute, len(weights), *weights, *blocks, *pieces)  # (B, max_sh+1, C, N²)
-        return list(scalars.unflatten(-1, geometry.distances.shape[-2:]).unbind(1))
+        if recompute and torch.is_grad_enabled():
+            degrees, used = len(atoms.parts), previous[: len(self.previous)]
+
+            def recompute_inputs(*tensors: torch.Tensor) -> list[torch.Tensor]:
+                recomputed_geometry = dataclasses.replace(geometry, safe_distances=tensors[-2], neighbour_mask=tensors[-1])
+                return self.inputs(SO3Vec(list(tensors[:degrees])), tensors[degrees:-2], recomputed_geometry)
+
+            pieces = (*atoms.parts, *used, geometry.safe_distances, geometry.neighbour_mask)
+            scalars = _MaskedMix.apply(mask, recompute_inputs, len(weights), *weights, *blocks, *pieces)
+        else:
+            scalars = _mix(weights, blocks).unflatten(-2, (-1, mask.shape[-2])) * mask.unsqueeze(-3)
+        return list(scalars.unflatten(-1, geometry.distances.shape[-2:]).unbind(1))  # (B, C, N, N) per degree
 
 
 def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> torch.Tensor:

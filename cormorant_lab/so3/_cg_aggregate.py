@@ -89,17 +89,26 @@ def separable_aggregate_pieces(
 
 
 def iter_separable_aggregate_pieces(
-    scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], f_channels_first: torch.Tensor, maxl: int, basis: str
+    scalars: Sequence[torch.Tensor],
+    harmonics: Sequence[torch.Tensor],
+    f_channels_first: torch.Tensor,
+    maxl: int,
+    basis: str,
+    *,
+    chunk: int | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``)."""
-    plans, row_coupled, _ = _separable_rows(scalars, harmonics, f_channels_first, maxl, basis)
+    """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``).
+
+    ``chunk``: how many harmonic components of G to form at once (``None``: all of a degree; fewest operations).
+    """
+    plans, row_coupled, _ = _separable_rows(scalars, harmonics, f_channels_first, maxl, basis, chunk)
     return iter_pieces(plans, row_coupled)
 
 
-def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str):
+def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str, chunk: int | None = None):
     max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
     plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
-    row_coupled = lambda plan: _SeparableCoupledSum.apply(scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix)
+    row_coupled = lambda plan: _SeparableCoupledSum.apply(scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk)
     return plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1
 
 
@@ -123,23 +132,21 @@ def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.
             raise ValueError(f"cg_aggregate_separable needs one dtype, got {g.dtype}, {y.dtype} and {atoms.dtype} at l1={l}")
 
 
-COMPONENTS_PER_CHUNK = 3  # harmonic components m formed at once: temporaries of 3 (B, C, N, N) tensors
-
-
 class _SeparableCoupledSum(torch.autograd.Function):
     r"""``out[..., c, i, s] = Σ_{x, y} M[x·Y + y, s] Σ_j g[..., c, i, j] Y[..., i, j, x] f[..., c, j, y]``.
 
-    The neighbour sum and the CG coupling ``M`` of one degree l1 of the edges, channels first, a few harmonic
-    components x at a time (``COMPONENTS_PER_CHUNK``): the temporaries stay a few ``(B, C, N, N)`` tensors,
-    never all of :math:`G = gY`, and autograd keeps g, Y and f only. The backward is made of differentiable
+    The neighbour sum and the CG coupling ``M`` of one degree l1 of the edges, channels first, ``chunk`` harmonic
+    components x at a time (``None``: all 2l1+1): with a small chunk the temporaries stay a few ``(B, C, N, N)``
+    tensors instead of :math:`G = gY`. Autograd keeps g, Y and f only. The backward is made of differentiable
     operations, so second derivatives (training on forces) work.
     """
 
     @staticmethod
-    def forward(ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    def forward(ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None) -> torch.Tensor:
         ctx.save_for_backward(g, y, f, matrix)
+        ctx.size = size
         out = None
-        for chunk, rows in _chunks(y, f, matrix):
+        for chunk, rows in _chunks(y, f, matrix, size):
             edges = _edge_chunk(g, y, chunk)  # (*, C, i·k, j)
             summed = (edges @ f).unflatten(-2, (g.shape[-2], -1)).flatten(-2)  # (*, C, i, k·Y)
             term = summed @ rows  # (*, C, i, S)
@@ -153,7 +160,7 @@ class _SeparableCoupledSum(torch.autograd.Function):
         atoms = g.shape[-2]
         grad_g = grad_f = None
         grad_y = []
-        for chunk, rows in _chunks(y, f, matrix):
+        for chunk, rows in _chunks(y, f, matrix, ctx.size):
             grad_summed = (grad @ rows.transpose(-1, -2)).unflatten(-1, (-1, f.shape[-1])).flatten(-3, -2)  # (*, C, i·k, Y)
             if need_g or need_y:
                 grad_edges = (grad_summed @ f.transpose(-1, -2)).unflatten(-2, (atoms, -1))  # (*, C, i, k, j)
@@ -165,14 +172,15 @@ class _SeparableCoupledSum(torch.autograd.Function):
             if need_f:
                 term = _edge_chunk(g, y, chunk).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
                 grad_f = term if grad_f is None else grad_f + term
-        return grad_g, torch.cat(grad_y, dim=-1) if need_y else None, grad_f, None
+        return grad_g, torch.cat(grad_y, dim=-1) if need_y else None, grad_f, None, None
 
 
-def _chunks(y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor) -> Iterator[tuple[slice, torch.Tensor]]:
-    """The harmonic components in chunks, with the matching rows ``(k·Y, S)`` of the coupling matrix."""
-    width = f.shape[-1]
-    for start in range(0, y.shape[-1], COMPONENTS_PER_CHUNK):
-        stop = min(start + COMPONENTS_PER_CHUNK, y.shape[-1])
+def _chunks(y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None) -> Iterator[tuple[slice, torch.Tensor]]:
+    """The harmonic components in chunks of ``size`` (all if None), with the matching rows ``(k·Y, S)`` of the coupling matrix."""
+    width, components = f.shape[-1], y.shape[-1]
+    size = components if size is None else size
+    for start in range(0, components, size):
+        stop = min(start + size, components)
         yield slice(start, stop), matrix[start * width : stop * width]
 
 

@@ -218,3 +218,21 @@ def test_saved_activation_bytes_counts_each_storage_once():
     x = torch.randn(1000, requires_grad=True)
     assert saved_activation_bytes(lambda: (x.exp() * x.exp()).sum(), ignore=[x]) == 2 * 4000  # two exp outputs
     assert saved_activation_bytes(lambda: (x * x).sum()) == 4000  # x twice, one storage
+
+
+def test_recomputing_in_the_backward_pass_changes_no_gradient():
+    model = seeded_model("qm9", torch.float64)
+    positions, charges = molecules(model, 3, 7)
+    gradients = []
+    for recompute in (True, False):
+        model.recompute_in_backward = recompute
+        model.zero_grad(set_to_none=True)
+        model(positions, charges).square().sum().backward()
+        gradients.append([p.grad.clone() for p in model.parameters()])
+    for lean, plain in zip(*gradients):
+        assert torch.allclose(lean, plain, rtol=1e-11, atol=1e-14)
+    # ... and the default recomputes for energies only, not when forces come from autograd
+    model.recompute_in_backward = None
+    assert saved_activation_bytes(lambda: model(positions, charges).sum(), ignore=model.parameters()) < saved_activation_bytes(
+        lambda: model(positions.clone().requires_grad_(True), charges).sum(), ignore=model.parameters()
+    )
