@@ -18,7 +18,9 @@ Conventions
 * **Clebsch–Gordan** :math:`\langle l_1 m_1; l_2 m_2 | l m\rangle`: Condon–Shortley sign convention, exact
   (integer arithmetic), entry ``[m1+l1, m2+l2, m+l]``; they satisfy
   :math:`C (D^{l_1} \otimes D^{l_2}) = D^l C`. Real-basis blocks are the complex ones transformed by
-  :math:`U` (times :math:`-i` when :math:`l_1+l_2+l` is odd), real and orthonormal too.
+  :math:`U` (times :math:`-i` when :math:`l_1+l_2+l` is odd), real and orthonormal too. Swapping the two
+  factors, :math:`\langle l_2 m_2; l_1 m_1 | l m\rangle = (-1)^{l_1+l_2-l}\langle l_1 m_1; l_2 m_2 | l m\rangle` in
+  both bases — why :func:`cg_square` needs only half the blocks of :math:`a \otimes_{cg} a`.
 * **SO(3) vectors** (:class:`SO3Vec`): part ``l`` is ``(*batch, channels, 2l+1)``; rotation acts on the last axis.
   The network works in the real basis (real arithmetic, same mathematics).
 * **At r = 0** :math:`Y_0^0 = 1/\sqrt{4\pi}` and :math:`Y_{l>0} = 0`, with zero (never NaN) gradients.

@@ -42,13 +42,14 @@ def test_square_keeps_76_of_156_components_per_channel_at_l3(generator):
     assert (count(cg_product(a, a, 3)), count(cg_square(a, 3))) == (156, 76)
 
 
-def test_square_symmetry_signs_come_from_the_tables():
-    # The fold uses <l2 m2; l1 m1|l m> = (-1)^(l1+l2-l) <l1 m1; l2 m2|l m>; check it on the real tables directly.
+@pytest.mark.parametrize("basis", ["real", "complex"])
+def test_square_symmetry_signs_come_from_the_tables(basis):
+    # The fold uses <l2 m2; l1 m1|l m> = (-1)^(l1+l2-l) <l1 m1; l2 m2|l m>; check it on the tables directly.
     for l1 in range(4):
         for l2 in range(4):
             for l in range(abs(l1 - l2), l1 + l2 + 1):
-                swapped = clebsch_gordan(l2, l1, l, basis="real").transpose(0, 1)
-                assert torch.allclose(swapped, (-1) ** (l1 + l2 - l) * clebsch_gordan(l1, l2, l, basis="real"), atol=1e-14)
+                swapped = clebsch_gordan(l2, l1, l, basis=basis).transpose(0, 1)
+                assert torch.allclose(swapped, (-1) ** (l1 + l2 - l) * clebsch_gordan(l1, l2, l, basis=basis), atol=1e-14)
 
 
 def test_square_is_covariant(dtype, tolerance, generator):
