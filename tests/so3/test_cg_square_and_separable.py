@@ -28,12 +28,15 @@ def relative_error(x: SO3Vec, y: SO3Vec) -> float:
 
 
 @pytest.mark.parametrize("max_l, maxl", [(0, 0), (1, 2), (2, 4), (3, 3), (3, 6)])
-def test_square_expands_to_the_full_product(max_l, maxl, generator):
+@pytest.mark.parametrize("basis", ["real", "complex"])
+def test_square_expands_to_the_full_product(max_l, maxl, basis, generator):
     a = random_vec((4, 2), 5, max_l, generator)
+    if basis == "complex":
+        a = SO3Vec([p + 1j * torch.randn(p.shape, generator=generator, dtype=p.dtype) for p in a], basis="complex")
     full, distinct = cg_product(a, a, maxl), cg_square(a, maxl)
     expansion = cg_square_expansion(5, max_l, maxl)
     for f, e, d in zip(full, expansion, distinct, strict=True):
-        assert torch.allclose(f, e @ d, atol=1e-13)
+        assert torch.allclose(f, e.to(d.dtype) @ d, atol=1e-13)
 
 
 def test_square_keeps_76_of_156_components_per_channel_at_l3(generator):
@@ -96,3 +99,11 @@ def test_separable_aggregate_rejects_bad_inputs(generator):
         cg_aggregate_separable(scalars, [harmonics[0], harmonics[2], *harmonics[2:]], atoms)
     with pytest.raises(ValueError, match="real tensors"):
         cg_aggregate_separable(scalars, harmonics, SO3Vec([p.to(torch.complex128) for p in atoms], basis="complex"))
+
+
+def test_follow_device_and_dtype(device, dtype, generator):
+    scalars, harmonics, atoms = separable_inputs(generator)
+    scalars, harmonics = [t.to(device, dtype) for t in scalars], [t.to(device, dtype) for t in harmonics]
+    atoms = atoms.apply(lambda p: p.to(device, dtype))
+    for out in (cg_square(atoms, 3), cg_aggregate_separable(scalars, harmonics, atoms, 3)):
+        assert out.device.type == device and out.dtype == dtype
