@@ -60,12 +60,7 @@ class SO3Linear(nn.Module):
         vec = SO3Vec.cat(vecs) if len(vecs) > 1 else vecs[0]
         if vec.channels != self.channels_in:
             raise ValueError(f"SO3Linear expects channels {self.channels_in}, got {vec.channels}")
-        return mix_channels(list(self.weights), vec)
-
-
-def mix_channels(weights: Sequence[torch.Tensor], vec: SO3Vec) -> SO3Vec:
-    """``F_l ↦ W_l F_l`` for every degree: ``weights[l]`` ``(τ'_l, τ_l)``, parts ``(..., τ_l, 2l+1)`` → ``(..., τ'_l, 2l+1)``."""
-    return SO3Vec([broadcast_matmul(w, part) for w, part in zip(weights, vec.parts)], basis=vec.basis)
+        return SO3Vec([broadcast_matmul(w, part) for w, part in zip(self.weights, vec.parts)], basis=vec.basis)
 
 
 def broadcast_matmul(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
