@@ -8,8 +8,14 @@ Conventions
 * **Basis order.** Every spherical index runs :math:`m = -l, \dots, l` and sits at position ``m + l``.
 * **Complex spherical harmonics** :math:`Y_l^m`: orthonormal on the sphere, with the **Condon–Shortley phase**
   :math:`(-1)^m`; :math:`\theta` from +z, :math:`\varphi` from +x; :math:`Y_l^{-m} = (-1)^m \overline{Y_l^m}`.
+* **One default basis.** Every function and class here that takes ``basis=`` (``spherical_harmonics``,
+  ``wigner_d``, ``clebsch_gordan`` and their ``_all`` versions, ``SO3Vec``, ...) defaults to ``"real"``; pass
+  ``basis="complex"`` for the textbook complex basis. Never mix objects from the two bases.
 * **Real spherical harmonics** :math:`Y^{\mathrm{real}} = U_l Y` (:func:`complex_to_real`); for l = 1 they are
-  :math:`\sqrt{3/4\pi}\,(y, z, x)/r` — the same as e3nn's.
+  :math:`\sqrt{3/4\pi}\,(y, z, x)/r`. **Not e3nn's order**: e3nn (since 0.2.2) orders l = 1 as
+  :math:`(x, y, z)`. The two real bases differ by a fixed rotation of the frame,
+  :math:`Y^{\mathrm{e3nn}}_l = Q_l Y_l` and :math:`D^{\mathrm{e3nn}} = Q_l D Q_l^\top` with
+  :math:`Q_l = D^l(P)`, :math:`P: (x, y, z) \mapsto (z, x, y)` (:func:`real_to_e3nn`, tested against e3nn).
 * **Wigner-D** defined by :math:`Y_l(R r) = D^l(R)\, Y_l(r)` in either basis, so
   ``spherical_harmonics(l, v @ R.T) == spherical_harmonics(l, v) @ wigner_d(l, R).T``. It is a representation,
   :math:`D(R_1 R_2) = D(R_1) D(R_2)`; :math:`D^{\mathrm{real}} = U D U^\dagger`. Relative to the textbook
@@ -26,7 +32,7 @@ Conventions
 * **At r = 0** :math:`Y_0^0 = 1/\sqrt{4\pi}` and :math:`Y_{l>0} = 0`, with zero (never NaN) gradients.
 """
 
-from ._basis import complex_to_real
+from ._basis import complex_to_real, real_to_e3nn
 from ._cg_aggregate import cg_aggregate, cg_aggregate_separable
 from ._cg_product import cg_product, output_channels
 from ._cg_square import cg_square, cg_square_expansion
@@ -52,6 +58,7 @@ __all__ = [
     "output_channels",
     "quaternion_to_rotation",
     "random_rotation",
+    "real_to_e3nn",
     "rotation_to_euler",
     "spherical_harmonics",
     "spherical_harmonics_all",

@@ -49,3 +49,29 @@ def complex_to_real(l: int, *, dtype: torch.dtype = torch.complex128, device=Non
     """
     l = check_degree(l)
     return _complex_to_real_cached(l).to(dtype=dtype, device=device, copy=True)
+
+
+# The cyclic permutation (x, y, z) -> (z, x, y) as an active rotation: det +1, P (x, y, z) = (z, x, y).
+_E3NN_CYCLE = ((0.0, 0.0, 1.0), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
+
+
+def real_to_e3nn(l: int, *, dtype: torch.dtype = torch.float64, device=None) -> torch.Tensor:
+    r"""The orthogonal matrix :math:`Q_l` (shape ``(2l+1, 2l+1)``) from our real basis to e3nn's (e3nn ≥ 0.2.2).
+
+    e3nn orders its real harmonics so that ``l = 1`` is :math:`(x, y, z)`; ours give :math:`(y, z, x)`. Both are
+    the same real harmonics read in frames related by the cyclic rotation :math:`P: (x, y, z) \mapsto (z, x, y)`,
+    so :math:`Y^{\mathrm{e3nn}}_l(r) = Y_l(P r) = D^l(P)\, Y_l(r)` and
+
+    .. math::
+
+        Q_l = D^l(P),\qquad Y^{\mathrm{e3nn}}_l = Q_l Y_l,\qquad D^{l,\mathrm{e3nn}}(R) = Q_l D^l(R) Q_l^{\top},
+
+    with :math:`Y_l` and :math:`D^l` in the real basis and e3nn's harmonics with ``normalization="integral"``
+    (its ``"component"`` default multiplies them by :math:`\sqrt{4\pi}`). For ``l = 1``, :math:`Q_1 = P`; for
+    ``l >= 2`` :math:`Q_l` is not a permutation. ``tests/so3/test_e3nn_basis.py`` checks all of this against e3nn.
+    """
+    from ._wigner import wigner_d  # _wigner imports this module
+
+    l = check_degree(l)
+    cycle = torch.tensor(_E3NN_CYCLE, dtype=torch.float64)
+    return wigner_d(l, cycle, basis="real").to(dtype=dtype, device=device)

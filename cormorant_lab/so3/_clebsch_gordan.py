@@ -124,7 +124,7 @@ def _real_block(l1: int, l2: int, l: int) -> np.ndarray:
     return block
 
 
-def clebsch_gordan_numpy(l1: int, l2: int, l: int, basis: str = "complex") -> np.ndarray:
+def clebsch_gordan_numpy(l1: int, l2: int, l: int, basis: str = "real") -> np.ndarray:
     """The cached float64 block as a read-only numpy array (shape ``(2l1+1, 2l2+1, 2l+1)``); internal use."""
     l1, l2, l = _check_cg_arguments(l1, l2, l)
     return _real_block(l1, l2, l) if check_basis(basis) == "real" else _complex_block(l1, l2, l)
@@ -135,14 +135,15 @@ def clebsch_gordan(
     l2: int,
     l: int,
     *,
-    basis: str = "complex",
+    basis: str = "real",
     dtype: torch.dtype = torch.float64,
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
     r"""Clebsch–Gordan block of shape ``(2l1+1, 2l2+1, 2l+1)``.
 
     Entry ``[m1 + l1, m2 + l2, m + l]`` is :math:`\langle l_1 m_1; l_2 m_2 | l m\rangle` (``basis="complex"``,
-    Condon–Shortley phase) or its real-basis counterpart (``basis="real"``, see the module docstring).
+    Condon–Shortley phase) or its real-basis counterpart (``basis="real"``, the default everywhere in
+    :mod:`cormorant_lab.so3`; see the module docstring).
     Both are real. The block is computed once (exactly, see the module docstring), cached, and returned as a
     fresh copy in ``dtype`` on ``device``, so callers may modify it freely.
 

@@ -116,15 +116,15 @@ def spherical_harmonics_all(
     return harmonics
 
 
-def spherical_harmonics(l: int, vectors: torch.Tensor, *, basis: str = "complex", normalize: bool = True) -> torch.Tensor:
+def spherical_harmonics(l: int, vectors: torch.Tensor, *, basis: str = "real", normalize: bool = True) -> torch.Tensor:
     r"""Spherical harmonics :math:`Y_l^m(\hat r)` (``normalize=True``) or solid harmonics :math:`r^l Y_l^m(\hat r)`.
 
     Args:
         l: degree, a non-negative integer.
         vectors: ``(..., 3)`` Cartesian vectors ``(x, y, z)``, float32 or float64, any device.
-        basis: ``"complex"`` (Condon–Shortley, complex output) or ``"real"``
-            (:math:`Y^{\mathrm{real}} = U_l Y`, see :func:`complex_to_real`; real output, for ``l = 1`` it is
-            :math:`\sqrt{3/4\pi}\,(y, z, x)/r`).
+        basis: ``"real"`` (the default everywhere in :mod:`cormorant_lab.so3`;
+            :math:`Y^{\mathrm{real}} = U_l Y`, see :func:`complex_to_real`; real output, for ``l = 1`` it is
+            :math:`\sqrt{3/4\pi}\,(y, z, x)/r`) or ``"complex"`` (Condon–Shortley, complex output).
         normalize: directions (orthonormal on the sphere) if True, solid harmonics if False.
 
     Returns:

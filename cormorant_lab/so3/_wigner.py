@@ -70,12 +70,12 @@ def wigner_d_all(max_l: int, rotation: torch.Tensor, *, basis: str = "real", che
     return matrices
 
 
-def wigner_d(l: int, rotation: torch.Tensor, *, basis: str = "complex") -> torch.Tensor:
+def wigner_d(l: int, rotation: torch.Tensor, *, basis: str = "real") -> torch.Tensor:
     r"""Wigner-D matrix of degree ``l``: shape ``(..., 2l+1, 2l+1)`` for rotations ``(..., 3, 3)``.
 
     Defined by :math:`Y_l(R r) = D^l(R)\, Y_l(r)`, i.e.
     ``spherical_harmonics(l, v @ R.T) == spherical_harmonics(l, v) @ wigner_d(l, R).T`` in the same
-    ``basis`` (``"complex"``: unitary, complex dtype; ``"real"``: orthogonal, real dtype). Rows and columns are
+    ``basis`` (``"real"``, the default: orthogonal, real dtype; ``"complex"``: unitary, complex dtype). Rows and columns are
     ordered ``m = -l..l``. Follows the rotation's dtype and device and is differentiable in it.
 
     Raises:

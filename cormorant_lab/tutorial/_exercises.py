@@ -43,16 +43,16 @@ class Exercise:
 
 
 def _cg_111_nonzero() -> int:
-    return int(torch.count_nonzero(clebsch_gordan(1, 1, 1)))
+    return int(torch.count_nonzero(clebsch_gordan(1, 1, 1, basis="complex")))
 
 
 def _y10_north_pole() -> float:
     z_axis = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)
-    return float(spherical_harmonics(1, z_axis)[1].real)  # component m = 0 sits at index m + l = 1
+    return float(spherical_harmonics(1, z_axis, basis="complex")[1].real)  # component m = 0 sits at index m + l = 1
 
 
 def _character_l2() -> float:
-    return float(torch.diagonal(wigner_d(2, euler_to_rotation(math.pi / 3, 0.0, 0.0))).sum().real)
+    return float(torch.diagonal(wigner_d(2, euler_to_rotation(math.pi / 3, 0.0, 0.0), basis="complex")).sum().real)
 
 
 def _l1_coupling(l: int) -> float:

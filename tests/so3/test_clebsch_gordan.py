@@ -60,7 +60,7 @@ def test_random_sample_up_to_10_equals_sympy():
         ours = clebsch_gordan_exact(l1, m1, l2, m2, l, m1 + m2)
         theirs = CG(l1, m1, l2, m2, l, m1 + m2).doit()
         assert sympy.nsimplify(theirs**2) == ours**2 and sympy.sign(theirs) == sympy.sign(ours), (l1, m1, l2, m2, l)
-        block = clebsch_gordan(l1, l2, l)
+        block = clebsch_gordan(l1, l2, l, basis="complex")
         assert block[m1 + l1, m2 + l2, m1 + m2 + l].item() == pytest.approx(float(theirs), abs=1e-15)
 
 
@@ -73,7 +73,7 @@ def test_squared_form_is_exact_fraction():
 def test_float_blocks_match_exact_values_up_to_10():
     rng = random.Random(3)
     for l1, l2, l in rng.sample(list(all_triples(10, 10)), 40):
-        block = clebsch_gordan(l1, l2, l).numpy()
+        block = clebsch_gordan(l1, l2, l, basis="complex").numpy()
         for m1 in range(-l1, l1 + 1):
             m2_range = range(max(-l2, -l - m1), min(l2, l - m1) + 1)
             for m2 in m2_range:
@@ -95,10 +95,10 @@ def test_orthogonality_up_to_10(basis):
 
 def test_symmetry_relations_up_to_10():
     for l1, l2, l in all_triples(10, 10):
-        block = clebsch_gordan(l1, l2, l)
+        block = clebsch_gordan(l1, l2, l, basis="complex")
         phase = (-1) ** (l1 + l2 - l)
         # <l1 m1; l2 m2 | l m> = (-1)^(l1+l2-l) <l2 m2; l1 m1 | l m>
-        assert torch.equal(block, phase * clebsch_gordan(l2, l1, l).transpose(0, 1))
+        assert torch.equal(block, phase * clebsch_gordan(l2, l1, l, basis="complex").transpose(0, 1))
         # <l1 -m1; l2 -m2 | l -m> = (-1)^(l1+l2-l) <l1 m1; l2 m2 | l m>
         assert torch.equal(block.flip(0, 1, 2), phase * block)
 
@@ -133,9 +133,9 @@ def test_real_basis_blocks_are_real_and_cached_copies():
 
 
 def test_dtype_and_device_follow_arguments(device):
-    block = clebsch_gordan(2, 3, 4, dtype=torch.float32, device=device)
+    block = clebsch_gordan(2, 3, 4, dtype=torch.float32, device=device, basis="complex")
     assert block.dtype == torch.float32 and block.device.type == device
-    assert np.allclose(block.cpu().numpy(), clebsch_gordan(2, 3, 4).numpy(), atol=1e-7)
+    assert np.allclose(block.cpu().numpy(), clebsch_gordan(2, 3, 4, basis="complex").numpy(), atol=1e-7)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_dtype_and_device_follow_arguments(device):
 )
 def test_bad_degrees_raise_value_error(args, message):
     with pytest.raises(ValueError, match=message):
-        clebsch_gordan(*args)
+        clebsch_gordan(*args, basis="complex")
     with pytest.raises(ValueError, match=message):
         clebsch_gordan_exact(args[0], 0, args[1], 0, args[2], 0)
 

@@ -48,10 +48,10 @@ def test_agrees_with_sympy_rotation_d():
 
 def test_identity_and_z_rotation_closed_form():
     for l in range(5):
-        assert torch.allclose(wigner_d(l, torch.eye(3, dtype=torch.float64)), torch.eye(2 * l + 1, dtype=torch.complex128), atol=1e-13)
+        assert torch.allclose(wigner_d(l, torch.eye(3, dtype=torch.float64), basis="complex"), torch.eye(2 * l + 1, dtype=torch.complex128), atol=1e-13)
         # Rotating the argument about z by α shifts φ by α: Y_l^m(R r) = e^{i m α} Y_l^m(r).
         alpha = 0.8
-        d = wigner_d(l, euler_to_rotation(alpha, 0.0, 0.0))
+        d = wigner_d(l, euler_to_rotation(alpha, 0.0, 0.0), basis="complex")
         m = torch.arange(-l, l + 1, dtype=torch.float64)
         assert torch.allclose(d, torch.diag(torch.exp(1j * m * alpha)), atol=1e-13)
 
@@ -81,4 +81,4 @@ def test_follows_device_and_dtype(device):
 )
 def test_rejects_matrices_that_are_not_rotations(matrix, message):
     with pytest.raises(ValueError, match=message):
-        wigner_d(1, matrix)
+        wigner_d(1, matrix, basis="complex")

@@ -14,7 +14,7 @@ def test_sphere_grid_is_on_the_unit_sphere_with_the_package_angles():
     assert torch.allclose(points[0, :, 2], torch.ones(9, dtype=torch.float64))  # theta = 0 is +z
     assert torch.allclose(points[2, 0], torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64), atol=1e-15)  # phi = 0 is +x
     # Y_1^0 = sqrt(3/4pi) cos(theta) on the grid: the grid's theta is the package's polar angle.
-    y10 = spherical_harmonics(1, points)[..., 1].real
+    y10 = spherical_harmonics(1, points, basis="complex")[..., 1].real
     assert torch.allclose(y10, math.sqrt(3 / (4 * math.pi)) * theta.cos(), atol=1e-14)
 
 
@@ -44,6 +44,6 @@ def test_plot_on_sphere_adds_to_subplots_and_rejects_complex_values():
         plot_on_sphere(points[..., 2], points, radial=False, figure=figure, row=1, col=col)
     assert len(figure.data) == 2
     with pytest.raises(ValueError, match="complex"):
-        plot_on_sphere(spherical_harmonics(1, points), points)
+        plot_on_sphere(spherical_harmonics(1, points, basis="complex"), points)
     with pytest.raises(ValueError, match="shape"):
         plot_on_sphere(points[..., 0][:, :5], points)
