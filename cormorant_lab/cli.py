@@ -37,6 +37,14 @@ def _model_overrides(args: argparse.Namespace) -> dict:
     return {name: getattr(args, name) for name in MODEL_OPTIONS if getattr(args, name, None) is not None}
 
 
+def _user_data(args: argparse.Namespace) -> tuple[str, dict]:
+    """``("file", load_task options)`` for ``--data FILE``, else the ``--dataset`` and no options."""
+    if args.data is None:
+        return args.dataset, {}
+    return "file", dict(path=args.data, energy_unit=args.energy_unit, energy_key=args.energy_key,
+                        forces_key=args.forces_key, length_unit=args.length_unit, n_fractions=args.split_fractions)
+
+
 def _train(args: argparse.Namespace) -> int:
     from .nn import Cormorant
     from .train import TrainConfig, Trainer, format_metrics, init_distributed, load_task, seed_everything
@@ -44,8 +52,9 @@ def _train(args: argparse.Namespace) -> int:
     info = init_distributed()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    task = load_task(args.dataset, molecule=args.molecule, target=args.target, source=args.source, n_train=args.n_train,
-                     n_valid=args.n_valid, n_test=args.n_test, split_seed=args.split_seed)
+    dataset, user_data = _user_data(args)
+    task = load_task(dataset, molecule=args.molecule, target=args.target, source=args.source, n_train=args.n_train,
+                     n_valid=args.n_valid, n_test=args.n_test, split_seed=args.split_seed, **user_data)
     force_weight = args.force_weight if args.force_weight is not None else (1.0 if task.has_forces else 0.0)
     if force_weight > 0 and not task.has_forces:
         raise CommandError(f"--force-weight {force_weight}: {args.dataset} has no forces")
@@ -53,7 +62,7 @@ def _train(args: argparse.Namespace) -> int:
                          force_weight=force_weight, seed=args.seed, device=args.device, dtype=args.dtype,
                          time_budget=args.time_budget, progress=not args.no_progress)
     seed_everything(config.seed)
-    model = Cormorant.from_preset(args.preset or args.dataset, **_model_overrides(args))
+    model = Cormorant.from_preset(args.preset or ("md17" if dataset == "file" else dataset), **_model_overrides(args))
     trainer = Trainer(model, task.train, task.valid, config, target=task.target, units=task.units, output_dir=args.output,
                       per_species_reference=task.per_species_reference, metadata={"task": task.spec})
     if args.resume and not (trainer.last_path and trainer.last_path.exists()):
@@ -166,9 +175,23 @@ def _add_train(commands) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     train.add_argument("--output", required=True, help="folder for last.pt and best.pt")
+    _add_user_data(train)
     train.add_argument("--resume", action="store_true", help="continue from OUTPUT/last.pt exactly")
     train.add_argument("--no-progress", action="store_true")
     train.set_defaults(func=_train)
+
+
+def _add_user_data(train) -> None:
+    """``--data FILE`` and its options: train on your own extended XYZ, ASE database or MD-17-style npz."""
+    group = train.add_argument_group("your own data (instead of --dataset)")
+    group.add_argument("--data", default=None, metavar="FILE",
+                       help="extended XYZ (.xyz), ASE database (.db) or MD-17/rMD17-style .npz with energies (and forces)")
+    group.add_argument("--energy-unit", default=None, help="unit of the file's energies, required with --data: eV, meV, kcal/mol or Hartree")
+    group.add_argument("--energy-key", default=None, help="where the energies are (default: energy; MACE files: REF_energy)")
+    group.add_argument("--forces-key", default=None, help="where the forces are (default: forces; MACE files: REF_forces)")
+    group.add_argument("--length-unit", default=None, help="unit of the positions: Å (default), bohr or nm")
+    group.add_argument("--split-fractions", type=float, nargs=3, default=None, metavar=("TRAIN", "VALID", "TEST"),
+                       help="fractions of the file (default 0.8 0.1 0.1); --n-train/--n-valid/--n-test give counts instead")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,9 @@
 Loading: :func:`load_qm9`, :func:`load_md17` return ``(MoleculeDataset, metadata)``; splits from a
 fixed seed with :func:`qm9_splits` and :func:`md17_splits`. Batching: :func:`collate_molecules`
 pads molecules into (batch, atoms) tensors (charge 0 = padding), :func:`make_dataloader` shuffles
-reproducibly, :func:`batch_to` moves a batch to a device and dtype. Interop: :func:`to_ase_atoms`,
+reproducibly, :func:`batch_to` moves a batch to a device and dtype. Your own data: :func:`load_dataset` reads
+energies and forces from any extended-XYZ file, ASE database or MD-17-style npz, in the units you state, and
+:func:`split_sizes` turns counts or fractions into split sizes. Interop: :func:`to_ase_atoms`,
 :func:`from_ase_atoms`. Files are cached under :func:`cache_dir` (``CORMORANT_LAB_DATA``).
 """
 
@@ -18,6 +20,7 @@ from ._md17 import BUNDLED_MOLECULES, MD17_UNITS, RMD17_MOLECULES, load_md17, re
 from ._qm9 import QM9_ATOMREF_HARTREE, QM9_TARGETS, QM9Target, load_qm9
 from ._qm9_xyz import QM9_FILE_UNITS, QM9_PROPERTY_NAMES, read_qm9_xyz
 from ._splits import md17_splits, qm9_splits
+from ._user_data import load_dataset, split_sizes
 from ._units import EV_TO_KCAL_PER_MOL, HARTREE_TO_EV, HARTREE_TO_KCAL_PER_MOL, KCAL_PER_MOL_TO_EV
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "gfn2xtb_calculator",
     "has_tblite",
     "langevin_trajectory",
+    "load_dataset",
     "load_md17",
     "load_qm9",
     "make_dataloader",
@@ -56,6 +60,7 @@ __all__ = [
     "qm9_splits",
     "read_md17_npz",
     "read_qm9_xyz",
+    "split_sizes",
     "to_ase_atoms",
     "write_md17_npz",
 ]

@@ -67,13 +67,25 @@ def to_ase_atoms(record: Mapping[str, Any], *, energy_unit: str | None = None) -
     return atoms
 
 
-def from_ase_atoms(atoms: Atoms, *, energy_unit: str | None = None, validate: bool = True) -> dict[str, Any]:
+def from_ase_atoms(
+    atoms: Atoms, *, energy_unit: str | None = None, calc_energy_unit: str | None = None, validate: bool = True
+) -> dict[str, Any]:
     """Turn ``ase.Atoms`` into a molecule record: ``charges`` (atoms,) int64, ``positions`` (atoms, 3) float64 Å.
 
     Numeric ``atoms.info`` entries become scalar entries and extra ``atoms.arrays`` per-atom
     entries. If ``energy_unit`` is given and the atoms carry a calculator with results, its
-    energy (eV) and forces (eV/Å) are added as ``energy`` and ``forces`` in that unit. The
-    molecule is checked (known elements, finite positions, no atoms closer than 0.1 Å).
+    energy and forces are added as ``energy`` and ``forces`` in ``energy_unit`` (forces per Å).
+    The molecule is checked (known elements, finite positions, no atoms closer than 0.1 Å).
+
+    ``calc_energy_unit`` is the unit the calculator's numbers are really in. A live ASE calculator
+    works in eV (the default for it). Stored results (a ``SinglePointCalculator``, which is what
+    ``ase.io.read`` attaches to every frame of a file) carry whatever unit the file holds, although
+    ASE labels them eV: an XYZ in kcal/mol would be multiplied by 23.06 if taken for eV. So for
+    stored results ``calc_energy_unit`` must be given (``"kcal/mol"`` for such a file, ``"eV"`` for
+    results that really are eV, such as those :func:`to_ase_atoms` attaches).
+
+    Raises:
+        ValueError: for an unknown unit, or stored results without ``calc_energy_unit``.
     """
     record: dict[str, Any] = {
         "charges": torch.as_tensor(atoms.numbers.astype(np.int64)),
@@ -88,7 +100,16 @@ def from_ase_atoms(atoms: Atoms, *, energy_unit: str | None = None, validate: bo
         if key not in ("numbers", "positions") and np.issubdtype(value.dtype, np.number):
             record[key] = torch.as_tensor(value.copy())
     if energy_unit is not None and atoms.calc is not None:
-        scale = 1.0 / _eV_per(energy_unit)
+        target = _eV_per(energy_unit)
+        if calc_energy_unit is None:
+            if isinstance(atoms.calc, SinglePointCalculator):
+                raise ValueError(
+                    f"{atoms.get_chemical_formula()}: the energies stored on these atoms (a SinglePointCalculator, "
+                    "as ase.io.read attaches) are in whatever unit their file holds, though ASE labels them eV; "
+                    "say which with calc_energy_unit= (e.g. 'kcal/mol' or 'eV')"
+                )
+            calc_energy_unit = "eV"
+        scale = _eV_per(calc_energy_unit) / target
         results = atoms.calc.results
         if "energy" in results:
             record["energy"] = torch.tensor(float(results["energy"]) * scale, dtype=torch.float64)

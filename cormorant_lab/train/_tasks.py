@@ -1,7 +1,9 @@
 """A learning task: which dataset, which target, which splits, which units — built from a few names.
 
 ``load_task("md17", molecule="ethanol")`` (the bundled GFN2-xTB trajectory, energies in kcal/mol, forces in
-kcal/mol/Å) or ``load_task("qm9", target="U0")`` (qm9pack's QM9, U0 stored in eV, reported in meV). The splits
+kcal/mol/Å), ``load_task("qm9", target="U0")`` (qm9pack's QM9, U0 stored in eV, reported in meV) or
+``load_task("file", path="mine.xyz", energy_unit="eV")`` (your own data, see :func:`~cormorant_lab.data.load_dataset`;
+reported in its own unit, split 80/10/10 unless sizes or fractions are given). The splits
 are the data package's fixed-seed splits (held-out sets do not move when ``n_train`` changes).
 """
 
@@ -10,11 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..data import BUNDLED_MOLECULES, QM9_TARGETS, RMD17_MOLECULES, MoleculeDataset, load_md17, load_qm9, md17_splits, qm9_splits
+from ..data import (
+    BUNDLED_MOLECULES,
+    QM9_TARGETS,
+    RMD17_MOLECULES,
+    DataFormatError,
+    InvalidMoleculeError,
+    MoleculeDataset,
+    load_dataset,
+    load_md17,
+    load_qm9,
+    md17_splits,
+    qm9_splits,
+    split_sizes,
+)
 from ..data._md17 import MD17_REMOTE  # the molecule names of the sGDML files
 from ._metrics import TargetUnits
 
-DATASETS = ("md17", "qm9")
+DATASETS = ("md17", "qm9", "file")
 MD17_SOURCES = ("bundled", "md17", "rmd17")
 QM9_SOURCES = ("auto", "qm9pack", "archive")
 DEFAULT_SIZES = {"md17": (1000, 500, 1000), "qm9": (100_000, 17_748, 13_083)}
@@ -81,6 +96,35 @@ def _load_qm9(target: str, source: str, download: bool) -> MoleculeDataset:
         raise TaskError(f"QM9 is not present ({exc}).\nFetch it with:\n  {fetch_command('qm9')}") from exc
 
 
+def _load_file(path: str | None, energy_unit: str | None, energy_key: str | None, forces_key: str | None,
+               length_unit: str | None) -> MoleculeDataset:
+    if path is None or energy_unit is None:
+        raise TaskError("your own data needs a file and the unit of its energies: --data FILE --energy-unit eV|kcal/mol")
+    try:
+        return load_dataset(path, energy_unit=energy_unit, energy_key=energy_key or "energy",
+                            forces_key=forces_key or "forces", length_unit=length_unit or "Å")[0]
+    except (DataFormatError, InvalidMoleculeError) as exc:
+        raise TaskError(str(exc)) from exc
+    except ValueError as exc:
+        raise TaskError(f"{path}: {exc}") from exc
+
+
+def _load_file_task(spec: dict[str, Any], sizes, split_seed: int) -> Task:
+    data = _load_file(spec["path"], spec["energy_unit"], spec["energy_key"], spec["forces_key"], spec["length_unit"])
+    try:
+        n_train, n_valid, n_test = split_sizes(len(data), *sizes)
+        splits = md17_splits(len(data), n_train, n_valid, n_test, seed=split_seed)
+    except ValueError as exc:
+        raise TaskError(f"bad split sizes for the {len(data)} structures of {spec['path']}: {exc}") from exc
+    unit = spec["energy_unit"]
+    has_forces = bool(data.metadata["has_forces"])
+    units = TargetUnits("energy", unit, unit, 1.0, force_unit=f"{unit}/Å" if has_forces else None)
+    spec.update(path=data.metadata["file"], n_train=n_train, n_valid=n_valid, n_test=n_test, target="energy")
+    # Over several compositions an energy is extensive: fit per-species references as for QM9's U0.
+    return Task("file", "energy", units, *(data.subset(splits[k]) for k in ("train", "valid", "test")),
+                has_forces=has_forces, per_species_reference=data.metadata["n_compositions"] > 1, spec=spec)
+
+
 def load_task(
     dataset: str = "md17",
     *,
@@ -92,14 +136,29 @@ def load_task(
     n_test: int | None = None,
     split_seed: int = 0,
     download: bool = False,
+    path: str | None = None,
+    energy_unit: str | None = None,
+    energy_key: str | None = None,
+    forces_key: str | None = None,
+    length_unit: str | None = None,
+    n_fractions: tuple[float, float, float] | None = None,
 ) -> Task:
     """Load a dataset and split it. MD-17: ``molecule`` and ``source`` (default ``"bundled"``), target ``energy``
     (with forces). QM9: ``target`` (default ``"U0"``) and ``source`` (default ``"auto"``). Sizes default to
-    1000 / 500 / 1000 frames (MD-17 bundled) and the paper's QM9 split."""
+    1000 / 500 / 1000 frames (MD-17 bundled) and the paper's QM9 split. ``"file"``: your own ``path`` with its
+    ``energy_unit`` (and optionally ``energy_key``, ``forces_key``, ``length_unit``; see
+    :func:`~cormorant_lab.data.load_dataset`); sizes are counts, or ``n_fractions`` (train, valid, test) of the
+    file, default 0.8 / 0.1 / 0.1."""
     spec = dict(dataset=dataset, molecule=molecule, target=target, source=source, n_train=n_train, n_valid=n_valid,
                 n_test=n_test, split_seed=split_seed)
     if dataset not in DATASETS:
         raise TaskError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    if dataset == "file":
+        spec.update(molecule=None, source=None, path=path, energy_unit=energy_unit, energy_key=energy_key,
+                    forces_key=forces_key, length_unit=length_unit)
+        fractions = n_fractions or (0.8, 0.1, 0.1)
+        sizes = [s if s is not None else f for s, f in zip((n_train, n_valid, n_test), fractions)]
+        return _load_file_task(spec, sizes, split_seed)
     sizes = [s if s is not None else d for s, d in zip((n_train, n_valid, n_test), DEFAULT_SIZES[dataset])]
     if dataset == "md17":
         if target not in (None, "energy"):

@@ -25,7 +25,7 @@ def test_round_trip_keeps_structure_and_converts_energy_units():
     atoms = molecule("CH3CH2OH")
     forces = np.random.default_rng(0).normal(size=(len(atoms), 3))
     atoms.calc = SinglePointCalculator(atoms, energy=-10.0, forces=forces)
-    record = from_ase_atoms(atoms, energy_unit="kcal/mol")
+    record = from_ase_atoms(atoms, energy_unit="kcal/mol", calc_energy_unit="eV")
     assert record["charges"].dtype == torch.int64 and record["positions"].dtype == torch.float64
     assert record["energy"].item() == pytest.approx(-10.0 * EV_TO_KCAL_PER_MOL)
     back = to_ase_atoms(record, energy_unit="kcal/mol")
