@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Generate the bundled MD-17-style trajectories in ``data/`` (GFN2-xTB, Langevin dynamics at 500 K).
+"""Generate the bundled MD-17-style trajectories in ``cormorant_lab/data/bundled/`` (GFN2-xTB, Langevin dynamics at 500 K).
 
 MD-17 (Chmiela et al., Sci. Adv. 2017) sampled small molecules by ab initio molecular dynamics
 at 500 K. We do the same with a semi-empirical method anyone can install from PyPI: GFN2-xTB
@@ -8,7 +8,7 @@ Langevin integrator. Each molecule is first relaxed (BFGS), given Maxwell-Boltzm
 at 500 K, equilibrated, and then a frame is saved every ``--save-every`` steps. The dynamics are
 ``cormorant_lab.data._generate.langevin_trajectory`` (notebook 08 labels other molecules with it).
 
-Output: ``data/gfn2xtb_<molecule>.npz`` in the MD-17 layout: ``z`` (atoms,), ``R`` (frames,
+Output: ``cormorant_lab/data/bundled/gfn2xtb_<molecule>.npz`` in the MD-17 layout: ``z`` (atoms,), ``R`` (frames,
 atoms, 3) in Å, ``E`` (frames, 1) in kcal/mol, ``F`` (frames, atoms, 3) in kcal/mol/Å, plus
 provenance keys (method, versions, seed, temperature, timestep, friction, save interval).
 Energies are tblite's total energies (eV) times ``EV_TO_KCAL_PER_MOL`` (CODATA 2018).
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--temperature", type=float, default=500.0, help="K (MD-17 used 500 K)")
     parser.add_argument("--timestep", type=float, default=0.5, help="fs (MD-17 used 0.5 fs)")
     parser.add_argument("--friction", type=float, default=0.01, help="Langevin friction, 1/fs")
-    parser.add_argument("--out", type=Path, default=REPO / "data")
+    parser.add_argument("--out", type=Path, default=REPO / "cormorant_lab" / "data" / "bundled")
     args = parser.parse_args(argv)
     unknown = set(args.molecules) - set(START_GEOMETRIES)
     if unknown:

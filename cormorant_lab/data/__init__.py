@@ -16,7 +16,7 @@ from ._dataset import MoleculeDataset
 from ._download import RemoteFile, UnverifiedDownloadWarning
 from ._errors import ChecksumError, DataFormatError, DownloadError, InvalidMoleculeError
 from ._generate import GFN2_XTB, TBLITE_INSTALL, gfn2xtb_calculator, has_tblite, langevin_trajectory
-from ._md17 import BUNDLED_MOLECULES, MD17_UNITS, RMD17_MOLECULES, load_md17, read_md17_npz, write_md17_npz
+from ._md17 import BUNDLED_MOLECULES, MD17_UNITS, RMD17_MOLECULES, bundled_path, load_md17, read_md17_npz, write_md17_npz
 from ._qm9 import QM9_ATOMREF_HARTREE, QM9_TARGETS, QM9Target, load_qm9
 from ._qm9_xyz import QM9_FILE_UNITS, QM9_PROPERTY_NAMES, read_qm9_xyz
 from ._splits import md17_splits, qm9_splits
@@ -46,6 +46,7 @@ __all__ = [
     "TBLITE_INSTALL",
     "UnverifiedDownloadWarning",
     "batch_to",
+    "bundled_path",
     "cache_dir",
     "collate_molecules",
     "from_ase_atoms",

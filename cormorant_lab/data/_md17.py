@@ -6,7 +6,7 @@ Layouts read (energies in kcal/mol, forces in kcal/mol/Å, positions in Å in al
   ``F`` (frames, atoms, 3), ``R`` (frames, atoms, 3), ``z`` (atoms,).
 * rMD17 (Christensen & von Lilienfeld 2020, figshare 12672038, ``rmd17/npz_data/rmd17_<molecule>.npz``
   inside ``rmd17.tar.bz2``): ``energies`` (frames,), ``forces``, ``coords``, ``nuclear_charges``.
-* bundled (this repository's ``data/``, written by ``scripts/generate_md_trajectories.py``): the
+* bundled (package data in ``cormorant_lab/data/bundled/``, written by ``scripts/generate_md_trajectories.py``): the
   MD-17 layout plus provenance keys.
 
 Splits follow the paper (50,000 train, 10,000 valid, 10,000 test from a fixed seed); see
@@ -31,7 +31,7 @@ from ._download import RemoteFile, fetch, verify_file
 from ._errors import DataFormatError, InvalidMoleculeError
 from ._validation import MAX_ATOMIC_NUMBER, MIN_INTERATOMIC_DISTANCE
 
-#: Molecules bundled in ``data/`` (GFN2-xTB Langevin dynamics at 500 K).
+#: Molecules bundled in ``cormorant_lab/data/bundled/`` (GFN2-xTB Langevin dynamics at 500 K).
 BUNDLED_MOLECULES = ("ethanol", "malonaldehyde", "uracil", "aspirin")
 
 #: Units of every MD source.
@@ -93,14 +93,14 @@ def _rmd17_member(molecule: str) -> str:
     return f"rmd17/npz_data/rmd17_{stem}.npz"
 
 
-def repository_data_dir() -> Path:
-    """The ``data/`` folder of a source checkout, where the bundled trajectories live."""
-    return Path(__file__).resolve().parents[2] / "data"
+def bundled_data_dir() -> Path:
+    """The package folder ``cormorant_lab/data/bundled/`` holding the bundled trajectories (shipped in the wheel)."""
+    return Path(__file__).resolve().parent / "bundled"
 
 
 def bundled_path(molecule: str) -> Path:
-    """Path of a bundled trajectory, ``data/gfn2xtb_<molecule>.npz``."""
-    return repository_data_dir() / f"gfn2xtb_{_canonical(molecule)}.npz"
+    """Path of a bundled trajectory, ``cormorant_lab/data/bundled/gfn2xtb_<molecule>.npz``."""
+    return bundled_data_dir() / f"gfn2xtb_{_canonical(molecule)}.npz"
 
 
 def read_md17_npz(path: str | os.PathLike, molecule: str | None = None) -> dict[str, np.ndarray]:
@@ -259,13 +259,17 @@ def _locate(
         file = Path(path) if path is not None else bundled_path(molecule)
         if not file.exists():
             raise FileNotFoundError(
-                f"bundled trajectory {file} not found: the bundled data ship with a source checkout "
-                "(data/ folder); regenerate with scripts/generate_md_trajectories.py or pass path="
+                f"bundled trajectory {file} not found: the bundled data ship inside the package "
+                "(cormorant_lab/data/bundled/); reinstall it, regenerate with scripts/generate_md_trajectories.py "
+                "or pass path="
             )
         return file
     if source == "md17":
         if molecule not in MD17_REMOTE:
-            raise ValueError(f"unknown MD-17 molecule {molecule!r}; known: {sorted(MD17_REMOTE)}")
+            raise ValueError(
+                f"unknown MD-17 molecule {molecule!r}; known: {sorted(MD17_REMOTE)} "
+                "(for a file of your own, use load_dataset(path, energy_unit=...))"
+            )
         if path is not None:
             return Path(path)
         remote = MD17_REMOTE[molecule]
@@ -326,6 +330,13 @@ def load_md17(
         provenance stored in the file.
     """
     molecule = _canonical(molecule)
+    if path is not None and Path(path).suffix.lower() in (".xyz", ".extxyz", ".db"):
+        raise DataFormatError(
+            f"load_md17 reads the npz layouts only; for an extended XYZ or ASE database use "
+            f"load_dataset({os.fspath(path)!r}, energy_unit='kcal/mol')",
+            file=path,
+            molecule=molecule,
+        )
     if on_invalid not in ("raise", "skip"):
         raise ValueError(f"on_invalid must be 'raise' or 'skip', not {on_invalid!r}")
     file = _locate(molecule, source, root, path, download, mirror)

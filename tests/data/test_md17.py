@@ -6,6 +6,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -165,7 +166,7 @@ def test_bundled_trajectory(molecule):
 
 
 def test_bundled_data_is_small():
-    total = sum(p.stat().st_size for p in _md17.repository_data_dir().glob("*") if p.is_file())
+    total = sum(p.stat().st_size for p in _md17.bundled_data_dir().glob("*") if p.is_file())
     assert total < 25 * 2**20
 
 
@@ -173,7 +174,7 @@ def test_bundled_data_is_small():
 def test_generator_reproduces_the_first_frames(tmp_path):
     """Regenerate ethanol's first frames from the recorded seed and compare with the bundled file."""
     bundled = read_md17_npz(_md17.bundled_path("ethanol"))
-    script = _md17.repository_data_dir().parent / "scripts" / "generate_md_trajectories.py"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "generate_md_trajectories.py"
     args = ["ethanol", "--frames", "3", "--out", str(tmp_path), "--seed", str(int(bundled["seed"]))]
     args += [
         "--save-every",

@@ -201,3 +201,14 @@ def test_split_sizes_from_counts_and_fractions():
         split_sizes(10, 1.5)
     with pytest.raises(ValueError, match="non-negative"):
         split_sizes(10, -1)
+
+
+def test_load_md17_points_to_load_dataset(tmp_path):
+    from cormorant_lab.data import load_md17
+
+    path = tmp_path / "rmd17_aspirin.xyz"
+    path.write_text(_extxyz(_frames(1), "energy", "forces"))
+    with pytest.raises(DataFormatError, match="load_dataset"):
+        load_md17("aspirin", source="rmd17", path=path)
+    with pytest.raises(ValueError, match=r"unknown MD-17 molecule 'my_ethanol'.*load_dataset"):
+        load_md17("my_ethanol", source="md17", path=tmp_path / "x.npz")
