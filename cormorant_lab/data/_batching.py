@@ -41,7 +41,7 @@ def collate_molecules(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if first.dim() == 0:
             batch[key] = torch.stack(values)
             continue
-        per_atom = all(v.shape[0] == n for v, n in zip(values, n_atoms.tolist()))
+        per_atom = all(v.shape[0] == n for v, n in zip(values, n_atoms.tolist(), strict=True))
         if not per_atom:
             raise ValueError(f"{key!r}: expected a scalar or a value per atom in every molecule")
         padded = first.new_zeros((batch_size, max_atoms, *first.shape[1:]))

@@ -18,6 +18,7 @@ import importlib.util
 
 import numpy as np
 from ase import Atoms, units
+from ase.calculators.calculator import Calculator
 from ase.constraints import FixCom
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import Stationary, ZeroRotation
@@ -68,7 +69,7 @@ def langevin_trajectory(
     temperature_K: float = 500.0,
     timestep_fs: float = 0.5,
     friction_per_fs: float = 0.01,
-    calculator=None,
+    calculator: Calculator | None = None,
     relax_fmax: float | None = 0.01,
 ) -> dict[str, np.ndarray]:
     """Run MD-17-style Langevin dynamics from ``atoms`` and return ``z``, ``R``, ``E``, ``F``.

@@ -126,7 +126,7 @@ def parse_atomref(path: str | os.PathLike) -> dict[int, dict[str, float]]:
                 raise DataFormatError("non-numeric reference energy", file=path, line=line_no) from None
             if len(values) != 6:
                 raise DataFormatError(f"expected 6 numbers, found {len(values)}", file=path, line=line_no)
-            table[symbols[fields[0]]] = dict(zip((*_ATOMREF_COLUMNS, "Cv"), values))
+            table[symbols[fields[0]]] = dict(zip((*_ATOMREF_COLUMNS, "Cv"), values, strict=True))
     if set(table) != set(symbols.values()):
         raise DataFormatError(f"reference values for elements {sorted(table)}, expected H, C, N, O, F", file=path)
     return table

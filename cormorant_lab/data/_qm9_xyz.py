@@ -84,7 +84,7 @@ def parse_qm9_xyz(text: str, *, file: str | os.PathLike = "<string>") -> dict[st
     except ValueError:
         raise fail(f"molecule index {props[1]!r} is not an integer", line=2) from None
     record: dict[str, Any] = {"index": molecule}
-    for name, token in zip(QM9_PROPERTY_NAMES, props[2:]):
+    for name, token in zip(QM9_PROPERTY_NAMES, props[2:], strict=True):
         try:
             record[name] = parse_qm9_number(token)
         except ValueError:

@@ -193,7 +193,7 @@ def load_dataset(
     positions = [r * to_angstrom for r in positions]
     bad = np.zeros(len(charges), dtype=bool)
     reason = None
-    for i, (z, r) in enumerate(zip(charges, positions)):
+    for i, (z, r) in enumerate(zip(charges, positions, strict=True)):
         problem = None
         try:
             check_molecule(z, r, file=path, molecule=i)
@@ -250,7 +250,7 @@ def split_sizes(
     ``split_sizes(1000, 0.8, 0.1, 100) == (800, 100, 100)``.
     """
     sizes = []
-    for name, value, default in zip(("n_train", "n_valid", "n_test"), (n_train, n_valid, n_test), default_fractions):
+    for name, value, default in zip(("n_train", "n_valid", "n_test"), (n_train, n_valid, n_test), default_fractions, strict=True):
         value = default if value is None else value
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ValueError(f"{name} must be a count or a fraction, not {value!r}")

@@ -37,8 +37,8 @@ def _complex_to_real_cached(l: int) -> torch.Tensor:
         u[l + m, l - m] = s
         u[l + m, l + m] = sign * s
         # Row -m: i (Y^{-m} - (-1)^m Y^{m}) / sqrt 2, written with the row index l - m.
-        u[l - m, l - m] = 1j * s
-        u[l - m, l + m] = -1j * sign * s
+        u[l - m, l - m] = torch.tensor(1j * s, dtype=u.dtype)
+        u[l - m, l + m] = torch.tensor(-1j * sign * s, dtype=u.dtype)
     return u
 
 

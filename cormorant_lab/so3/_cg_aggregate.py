@@ -114,7 +114,10 @@ def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: in
 
 def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: SO3Vec) -> None:
     if len(scalars) != len(harmonics) or not scalars:
-        raise ValueError(f"cg_aggregate_separable needs one scalar and one harmonic tensor per degree, got {len(scalars)} and {len(harmonics)}")
+        raise ValueError(
+            "cg_aggregate_separable needs one scalar and one harmonic tensor per degree, "
+            f"got {len(scalars)} and {len(harmonics)}"
+        )
     if atoms.dtype.is_complex:
         raise ValueError("cg_aggregate_separable needs real tensors; use cg_aggregate for the complex basis")
     channels = set(atoms.channels)
@@ -122,7 +125,7 @@ def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.
         raise ValueError(f"cg_aggregate_separable needs the same number of channels at every degree, got {atoms.channels}")
     (c,) = channels
     batch, n = tuple(atoms.batch_shape[:-1]), atoms.batch_shape[-1]
-    for l, (g, y) in enumerate(zip(scalars, harmonics)):
+    for l, (g, y) in enumerate(zip(scalars, harmonics, strict=True)):
         if tuple(g.shape) != (*batch, c, n, n) or tuple(y.shape) != (*batch, n, n, 2 * l + 1):
             raise ValueError(
                 f"cg_aggregate_separable at l1={l}: expected scalars {(*batch, c, n, n)} and harmonics "
@@ -145,12 +148,13 @@ class _SeparableCoupledSum(torch.autograd.Function):
     def forward(ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None) -> torch.Tensor:
         ctx.save_for_backward(g, y, f, matrix)
         ctx.size = size
-        out = None
+        out: torch.Tensor | None = None
         for chunk, rows in _chunks(y, f, matrix, size):
             edges = _edge_chunk(g, y, chunk)  # (*, C, i·k, j)
             summed = (edges @ f).unflatten(-2, (g.shape[-2], -1)).flatten(-2)  # (*, C, i, k·Y)
             term = summed @ rows  # (*, C, i, S)
             out = term if out is None else out.add_(term)  # forward runs without autograd: in place is safe
+        assert out is not None  # _chunks yields at least one chunk
         return out
 
     @staticmethod

@@ -51,7 +51,7 @@ class _RowPlan:
 def output_channels(channels: int, max_l1: int, max_l2: int, maxl: int) -> tuple[int, ...]:
     """Channels of each output part of ``cg_product`` for inputs with ``channels`` channels at every degree."""
     counts = [0] * (min(maxl, max_l1 + max_l2) + 1)
-    for l1, l2, l in coupled_pairs(max_l1, max_l2, maxl):
+    for _, _, l in coupled_pairs(max_l1, max_l2, maxl):
         counts[l] += channels
     return tuple(counts)
 
@@ -140,7 +140,7 @@ def iter_pieces(plans: tuple[_RowPlan, ...], row_coupled) -> Iterator[tuple[int,
     """
     for plan in plans:
         coupled = row_coupled(plan)
-        yield from zip(plan.degrees, coupled.split([2 * l + 1 for l in plan.degrees], dim=-1))
+        yield from zip(plan.degrees, coupled.split([2 * l + 1 for l in plan.degrees], dim=-1), strict=True)
         del coupled
 
 

@@ -26,7 +26,8 @@ def euler_to_rotation(alpha, beta, gamma) -> torch.Tensor:
 
     Angles are tensors or numbers (radians); numbers give float64.
     """
-    alpha, beta, gamma = torch.broadcast_tensors(*(torch.as_tensor(a, dtype=_angle_dtype(alpha, beta, gamma)) for a in (alpha, beta, gamma)))
+    dtype = _angle_dtype(alpha, beta, gamma)
+    alpha, beta, gamma = torch.broadcast_tensors(*(torch.as_tensor(a, dtype=dtype) for a in (alpha, beta, gamma)))
     return _axis_rotation(alpha, "z") @ _axis_rotation(beta, "y") @ _axis_rotation(gamma, "z")
 
 

@@ -64,7 +64,10 @@ class SO3Vec:
         return iter(self.parts)
 
     def __repr__(self) -> str:
-        return f"SO3Vec(maxl={self.maxl}, channels={self.channels}, batch_shape={tuple(self.batch_shape)}, basis={self.basis!r}, dtype={self.dtype})"
+        return (
+            f"SO3Vec(maxl={self.maxl}, channels={self.channels}, batch_shape={tuple(self.batch_shape)}, "
+            f"basis={self.basis!r}, dtype={self.dtype})"
+        )
 
     # --- elementwise algebra -------------------------------------------------------------------------------
     def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> "SO3Vec":
@@ -84,11 +87,11 @@ class SO3Vec:
 
     def __add__(self, other: "SO3Vec") -> "SO3Vec":
         self._check_compatible(other, "add")
-        return SO3Vec([a + b for a, b in zip(self.parts, other.parts)], basis=self.basis)
+        return SO3Vec([a + b for a, b in zip(self.parts, other.parts, strict=True)], basis=self.basis)
 
     def __sub__(self, other: "SO3Vec") -> "SO3Vec":
         self._check_compatible(other, "subtract")
-        return SO3Vec([a - b for a, b in zip(self.parts, other.parts)], basis=self.basis)
+        return SO3Vec([a - b for a, b in zip(self.parts, other.parts, strict=True)], basis=self.basis)
 
     def __neg__(self) -> "SO3Vec":
         return self.apply(torch.neg)
@@ -136,7 +139,7 @@ class SO3Vec:
                 f"{tuple(self.batch_shape)} without growing it"
             )
         matrices = wigner_d_all(self.maxl, rotation.to(dtype=self.parts[0].real.dtype, device=self.device), basis=self.basis)
-        return SO3Vec([p @ d.transpose(-1, -2) for p, d in zip(self.parts, matrices)], basis=self.basis)
+        return SO3Vec([p @ d.transpose(-1, -2) for p, d in zip(self.parts, matrices, strict=True)], basis=self.basis)
 
     def squared_norms(self) -> list[torch.Tensor]:
         r"""Per-l, per-channel invariants :math:`\sum_m |F_{l,m}|^2`, each of shape ``(*batch, channels_l)``."""
@@ -153,7 +156,7 @@ class SO3Vec:
         :math:`\sum_m (-1)^m F_{l,m} G_{l,-m}`.
         """
         self._check_compatible(other, "dot")
-        return [(a * (b.conj() if b.is_complex() else b)).sum(-1) for a, b in zip(self.parts, other.parts)]
+        return [(a * (b.conj() if b.is_complex() else b)).sum(-1) for a, b in zip(self.parts, other.parts, strict=True)]
 
     def scalars(self) -> torch.Tensor:
         """The l = 0 part as plain invariants, shape ``(*batch, channels_0)``."""

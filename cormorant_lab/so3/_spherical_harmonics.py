@@ -67,7 +67,7 @@ def _real_solid_harmonics(max_l: int, vectors: torch.Tensor) -> list[torch.Tenso
     powers = _azimuthal_powers(max_l, x, y)
     out = []
     for l in range(max_l + 1):
-        components = [None] * (2 * l + 1)
+        components: list[torch.Tensor] = [torch.empty(0)] * (2 * l + 1)  # every slot is filled below
         components[l] = _normalization(l, 0) * q[l, 0]
         for m in range(1, l + 1):
             # Y^real_{l,±m} = sqrt(2) (-1)^m Re/Im Y_l^m, and the (-1)^m cancels the one in Y_l^m.

@@ -62,11 +62,11 @@ def wigner_d_all(max_l: int, rotation: torch.Tensor, *, basis: str = "real", che
     points, inverses = _sample_points_on(max_l, rotation.dtype, rotation.device)
     rotated = points @ rotation.transpose(-1, -2)  # (..., n, 3): row k is R p_k
     harmonics = spherical_harmonics_all(max_l, rotated, basis="real")
-    matrices = [(inverse @ h).transpose(-1, -2).contiguous() for inverse, h in zip(inverses, harmonics)]
+    matrices = [(inverse @ h).transpose(-1, -2).contiguous() for inverse, h in zip(inverses, harmonics, strict=True)]
     if basis == "complex":
         complex_dtype = torch.complex128 if rotation.dtype == torch.float64 else torch.complex64
         us = [complex_to_real(l, dtype=complex_dtype, device=rotation.device) for l in range(max_l + 1)]
-        matrices = [u.conj().transpose(-1, -2) @ d.to(complex_dtype) @ u for u, d in zip(us, matrices)]
+        matrices = [u.conj().transpose(-1, -2) @ d.to(complex_dtype) @ u for u, d in zip(us, matrices, strict=True)]
     return matrices
 
 
