@@ -83,8 +83,7 @@ def _train(args: argparse.Namespace) -> int:
 
 # --- evaluate -----------------------------------------------------------------------------------------------
 def _evaluate(args: argparse.Namespace) -> int:
-    from .train import evaluate_model, format_metrics, load_model, load_task, resolve_device
-    from .train._metrics import TargetUnits
+    from .train import TargetUnits, evaluate_model, format_metrics, load_model, load_task, resolve_device
 
     model = load_model(args.checkpoint)
     spec = dict(model.metadata.get("task") or {})

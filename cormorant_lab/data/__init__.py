@@ -16,12 +16,21 @@ from ._dataset import MoleculeDataset
 from ._download import RemoteFile, UnverifiedDownloadWarning
 from ._errors import ChecksumError, DataFormatError, DownloadError, InvalidMoleculeError
 from ._generate import GFN2_XTB, TBLITE_INSTALL, gfn2xtb_calculator, has_tblite, langevin_trajectory
-from ._md17 import BUNDLED_MOLECULES, MD17_UNITS, RMD17_MOLECULES, bundled_path, load_md17, read_md17_npz, write_md17_npz
+from ._md17 import (
+    BUNDLED_MOLECULES,
+    MD17_MOLECULES,
+    MD17_UNITS,
+    RMD17_MOLECULES,
+    bundled_path,
+    load_md17,
+    read_md17_npz,
+    write_md17_npz,
+)
 from ._qm9 import QM9_ATOMREF_HARTREE, QM9_TARGETS, QM9Target, load_qm9
 from ._qm9_xyz import QM9_FILE_UNITS, QM9_PROPERTY_NAMES, read_qm9_xyz
 from ._splits import md17_splits, qm9_splits
-from ._user_data import load_dataset, split_sizes
 from ._units import EV_TO_KCAL_PER_MOL, HARTREE_TO_EV, HARTREE_TO_KCAL_PER_MOL, KCAL_PER_MOL_TO_EV
+from ._user_data import load_dataset, split_sizes
 
 __all__ = [
     "BUNDLED_MOLECULES",
@@ -34,6 +43,7 @@ __all__ = [
     "HARTREE_TO_KCAL_PER_MOL",
     "InvalidMoleculeError",
     "KCAL_PER_MOL_TO_EV",
+    "MD17_MOLECULES",
     "MD17_UNITS",
     "MoleculeDataset",
     "QM9_ATOMREF_HARTREE",

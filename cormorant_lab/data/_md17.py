@@ -67,6 +67,9 @@ RMD17_ARCHIVE = RemoteFile(
     sha256="cddeea2ec2c4b22a9de16a9a65a3eeedac5b29da9c99c20bbff0153912bf922b",
     provenance="figshare 12672038 v3 metadata via a public manifest; prefix confirmed by load-atoms",
 )
+#: Molecules of the original MD-17 release (the sGDML site's files).
+MD17_MOLECULES = tuple(sorted(MD17_REMOTE))
+
 RMD17_MOLECULES = (
     "aspirin",
     "azobenzene",

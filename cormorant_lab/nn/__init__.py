@@ -22,13 +22,16 @@ from ._input import InputLinear, InputMPNN, species_features
 from ._mixing import SO3Linear
 from ._normalization import CovariantNormalization, soft_normalize
 from ._output import OutputLinear, OutputPMLP, atom_invariants
+from ._persistence import CHECKPOINT_FORMAT, CheckpointError, load_model, model_from_payload, predict, read_checkpoint
 from ._presets import PRESETS
 from ._radial import RadialPolyTrig
 
 __all__ = [
+    "CHECKPOINT_FORMAT",
     "PRESETS",
     "AtomLevel",
     "Cormorant",
+    "CheckpointError",
     "CormorantCG",
     "CormorantLevels",
     "CovariantNormalization",
@@ -45,7 +48,11 @@ __all__ = [
     "atom_invariants",
     "edge_activations",
     "edge_geometry",
+    "load_model",
+    "model_from_payload",
     "pair_dot_products",
+    "predict",
+    "read_checkpoint",
     "soft_normalize",
     "species_features",
 ]

@@ -29,9 +29,14 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
-from ..so3 import SO3Vec, cg_aggregate, cg_square_expansion, output_channels
-from ..so3._cg_aggregate import iter_separable_aggregate_pieces
-from ..so3._cg_square import iter_square_pieces
+from ..so3 import (
+    SO3Vec,
+    cg_aggregate,
+    cg_square_expansion,
+    iter_separable_aggregate_pieces,
+    iter_square_pieces,
+    output_channels,
+)
 from ._edge_level import SeparableEdges
 from ._mixing import SO3Linear, broadcast_matmul, matmuls_recomputing
 from ._normalization import CovariantNormalization

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import nn
@@ -42,6 +42,9 @@ from ._input import InputLinear, InputMPNN, check_charges, species_features
 from ._normalization import CovariantNormalization
 from ._output import OutputLinear, OutputPMLP, atom_invariants, num_invariants
 from ._presets import preset
+
+if TYPE_CHECKING:
+    import numpy as np
 
 INPUTS = ("linear", "mpnn")
 TOPS = ("linear", "pmlp")
@@ -180,13 +183,13 @@ class Cormorant(nn.Module):
         Restores the configuration (preset, species), the weights and the target normalization; eval mode.
         The task's units are in ``model.metadata``.
         """
-        from ..train import load_model  # train builds on nn: import at call time
+        from ._persistence import load_model  # _persistence imports this module
 
         return load_model(path, map_location)
 
-    def predict(self, atoms) -> "numpy.ndarray":
+    def predict(self, atoms) -> np.ndarray:
         """Predictions (the model's units) for one ``ase.Atoms`` or a list of them: ``(molecules,)`` or ``(molecules, T)``."""
-        from ..train import predict
+        from ._persistence import predict
 
         return predict(self, atoms)
 

@@ -33,9 +33,9 @@ Conventions
 """
 
 from ._basis import complex_to_real, real_to_e3nn
-from ._cg_aggregate import cg_aggregate, cg_aggregate_separable
+from ._cg_aggregate import cg_aggregate, cg_aggregate_separable, iter_separable_aggregate_pieces
 from ._cg_product import cg_product, output_channels
-from ._cg_square import cg_square, cg_square_expansion
+from ._cg_square import cg_square, cg_square_expansion, iter_square_pieces
 from ._clebsch_gordan import clebsch_gordan, clebsch_gordan_exact, clebsch_gordan_squared
 from ._rotation import check_rotation, euler_to_rotation, quaternion_to_rotation, random_rotation, rotation_to_euler
 from ._so3vec import SO3Vec
@@ -55,6 +55,8 @@ __all__ = [
     "clebsch_gordan_squared",
     "complex_to_real",
     "euler_to_rotation",
+    "iter_separable_aggregate_pieces",
+    "iter_square_pieces",
     "output_channels",
     "quaternion_to_rotation",
     "random_rotation",

@@ -20,7 +20,9 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 
 from ..data import EV_TO_KCAL_PER_MOL, HARTREE_TO_EV
-from ._load import load_model
+from ..nn import load_model, predict
+
+__all__ = ["EV_PER_UNIT", "CormorantCalculator", "predict"]
 
 #: eV per unit, for the energy units the datasets use.
 EV_PER_UNIT = {"eV": 1.0, "meV": 1e-3, "kcal/mol": 1.0 / EV_TO_KCAL_PER_MOL, "Hartree": HARTREE_TO_EV}
@@ -60,13 +62,3 @@ class CormorantCalculator(Calculator):
         self.results["energy"] = float(energy[0].detach()) * self.scale
         self.results["forces"] = forces[0].detach().to("cpu", torch.float64).numpy() * self.scale
 
-
-def predict(model: torch.nn.Module, atoms: Atoms | list[Atoms]) -> np.ndarray:
-    """The model's predictions (its own units) for one ``ase.Atoms`` or a list: ``(molecules,)`` or ``(molecules, T)``."""
-    from ..data import batch_to, collate_molecules, from_ase_atoms
-
-    molecules = [atoms] if isinstance(atoms, Atoms) else list(atoms)
-    reference = next(model.parameters())
-    batch = batch_to(collate_molecules([from_ase_atoms(a) for a in molecules]), reference.device, reference.dtype)
-    with torch.no_grad():
-        return model.eval()(batch["positions"], batch["charges"]).to("cpu", torch.float64).numpy()

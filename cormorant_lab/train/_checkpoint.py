@@ -23,11 +23,10 @@ from typing import Any
 import numpy as np
 import torch
 
-FORMAT = "cormorant_lab/1"
+from ..nn import CHECKPOINT_FORMAT as FORMAT  # the model's file format lives with the model (nn)
+from ..nn import CheckpointError, read_checkpoint
 
-
-class CheckpointError(ValueError):
-    """A file that is not a cormorant_lab checkpoint, or one that does not match the model asked for."""
+__all__ = ["FORMAT", "CheckpointError", "read_checkpoint", "rng_state", "save_atomic", "seed_everything", "set_rng_state"]
 
 
 def save_atomic(payload: dict[str, Any], path: str | os.PathLike) -> Path:
@@ -53,20 +52,6 @@ def save_atomic(payload: dict[str, Any], path: str | os.PathLike) -> Path:
     except OSError:
         pass
     return path
-
-
-def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint, with a clear error for a missing file or one that is not ours."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as exc:  # noqa: BLE001 -- any unpickling failure means "not a checkpoint"
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a cormorant_lab checkpoint (expected format {FORMAT!r})")
-    return payload
 
 
 def rng_state() -> dict[str, Any]:

@@ -11,10 +11,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import torch
 
-from ..nn import Cormorant
-from ._checkpoint import FORMAT, CheckpointError, read_checkpoint, save_atomic
+from ..nn import Cormorant, load_model, model_from_payload
+from ._checkpoint import FORMAT, save_atomic
+
+__all__ = ["load_model", "model_from_payload", "save_model"]
 
 
 def save_model(model: Cormorant, path: str | os.PathLike, metadata: dict[str, Any] | None = None, **extra: Any) -> Path:
@@ -24,23 +25,3 @@ def save_model(model: Cormorant, path: str | os.PathLike, metadata: dict[str, An
     return save_atomic(payload, path)
 
 
-def model_from_payload(payload: dict[str, Any], source: str = "checkpoint") -> Cormorant:
-    """Build the model a checkpoint describes and load its weights; a mismatch raises :class:`CheckpointError`."""
-    try:
-        model = Cormorant(**payload["model_config"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{source}: its model configuration cannot be built ({exc})") from exc
-    state = payload["model_state"]
-    dtype = next((t.dtype for t in state.values() if t.is_floating_point()), torch.float32)
-    model = model.to(dtype)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise CheckpointError(f"{source}: the weights do not match the model configuration stored with them:\n{exc}") from exc
-    model.metadata = dict(payload.get("metadata", {}))
-    return model.eval()
-
-
-def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Cormorant:
-    """The trained model saved at ``path`` (a ``best.pt``/``last.pt`` of the trainer or a :func:`save_model` file)."""
-    return model_from_payload(read_checkpoint(path, map_location), source=str(path))

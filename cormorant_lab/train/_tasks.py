@@ -14,6 +14,7 @@ from typing import Any
 
 from ..data import (
     BUNDLED_MOLECULES,
+    MD17_MOLECULES,
     QM9_TARGETS,
     RMD17_MOLECULES,
     DataFormatError,
@@ -26,7 +27,6 @@ from ..data import (
     qm9_splits,
     split_sizes,
 )
-from ..data._md17 import MD17_REMOTE  # the molecule names of the sGDML files
 from ._metrics import TargetUnits
 
 DATASETS = ("md17", "qm9", "file")
@@ -60,7 +60,7 @@ class Task:
 
 
 def molecules_for(source: str) -> tuple[str, ...]:
-    return {"bundled": BUNDLED_MOLECULES, "md17": tuple(sorted(MD17_REMOTE)), "rmd17": RMD17_MOLECULES}[source]
+    return {"bundled": BUNDLED_MOLECULES, "md17": MD17_MOLECULES, "rmd17": RMD17_MOLECULES}[source]
 
 
 def fetch_command(dataset: str, molecule: str | None = None, source: str | None = None) -> str:
