@@ -82,11 +82,12 @@ def _read_frames(path: Path, format: str) -> list[Any]:
                 frames.append(atoms)
         return frames
     try:
-        return ase.io.read(path, index=":", format=format)
+        read = ase.io.read(path, index=":", format=format)
     except FileNotFoundError:
         raise
     except Exception as exc:  # ASE raises many types for a malformed file
         raise DataFormatError(f"ASE cannot read it as {format} ({type(exc).__name__}: {exc})", file=path) from exc
+    return read if isinstance(read, list) else [read]
 
 
 def _lookup(atoms: Any, key: str, per_atom: bool) -> np.ndarray | None:
@@ -200,7 +201,8 @@ def load_dataset(
         except InvalidMoleculeError as exc:
             problem = exc
         if problem is None:
-            _, reasons = invalid_frames(z, r[None], None if not has_forces else forces[i][None], energies[i : i + 1])
+            force = forces[i]
+            _, reasons = invalid_frames(z, r[None], None if force is None else force[None], energies[i : i + 1])
             if reasons:
                 problem = InvalidMoleculeError(reasons[0].replace("frame 0", f"structure {i}"), file=path, molecule=i)
         if problem is not None:

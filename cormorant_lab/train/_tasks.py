@@ -120,9 +120,10 @@ def _load_file_task(spec: dict[str, Any], sizes, split_seed: int) -> Task:
     has_forces = bool(data.metadata["has_forces"])
     units = TargetUnits("energy", unit, unit, 1.0, force_unit=f"{unit}/Å" if has_forces else None)
     spec.update(path=data.metadata["file"], n_train=n_train, n_valid=n_valid, n_test=n_test, target="energy")
+    train, valid, test = (data.subset(splits[k]) for k in ("train", "valid", "test"))
     # Over several compositions an energy is extensive: fit per-species references as for QM9's U0.
-    return Task("file", "energy", units, *(data.subset(splits[k]) for k in ("train", "valid", "test")),
-                has_forces=has_forces, per_species_reference=data.metadata["n_compositions"] > 1, spec=spec)
+    return Task("file", "energy", units, train, valid, test, has_forces=has_forces,
+                per_species_reference=data.metadata["n_compositions"] > 1, spec=spec)
 
 
 def load_task(
@@ -157,8 +158,8 @@ def load_task(
         spec.update(molecule=None, source=None, path=path, energy_unit=energy_unit, energy_key=energy_key,
                     forces_key=forces_key, length_unit=length_unit)
         fractions = n_fractions or (0.8, 0.1, 0.1)
-        sizes = [s if s is not None else f for s, f in zip((n_train, n_valid, n_test), fractions)]
-        return _load_file_task(spec, sizes, split_seed)
+        requested = [s if s is not None else f for s, f in zip((n_train, n_valid, n_test), fractions, strict=True)]
+        return _load_file_task(spec, requested, split_seed)
     sizes = [s if s is not None else d for s, d in zip((n_train, n_valid, n_test), DEFAULT_SIZES[dataset])]
     if dataset == "md17":
         if target not in (None, "energy"):
