@@ -48,6 +48,8 @@ def _blocks(text: str) -> str:
             j += 1
         while body and not body[-1].strip():
             body.pop()
+        while body and not body[0].strip():
+            body.pop(0)
         pad = " " * base
         content = [b.strip() for b in body if b.strip()]
         if directive:
