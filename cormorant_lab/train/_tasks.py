@@ -51,7 +51,7 @@ def molecules_for(source: str) -> tuple[str, ...]:
 def fetch_command(dataset: str, molecule: str | None = None, source: str | None = None) -> str:
     """The shell command that downloads a dataset into the cache."""
     if dataset == "qm9":
-        return "pip install qm9pack   (offline QM9)   or   cormorant-lab fetch qm9   (the figshare archive, 86 MB)"
+        return "pip install qm9pack (offline QM9), then cormorant-lab fetch qm9; or cormorant-lab fetch qm9 --source archive (the figshare archive, 86 MB)"
     if source == "bundled":
         return f"python scripts/generate_md_trajectories.py {molecule}   (regenerates the bundled trajectory; needs tblite)"
     return f"cormorant-lab fetch md17 --molecule {molecule} --source {source}"
@@ -66,7 +66,7 @@ def _load_md17(molecule: str, source: str, download: bool) -> MoleculeDataset:
     try:
         return load_md17(molecule, source=source, download=download)[0]
     except FileNotFoundError as exc:
-        raise TaskError(f"the {source} data for {molecule} are not present ({exc}).\nFetch them with:\n  "
+        raise TaskError(f"the {source} data for {molecule} are not present (not downloaded yet); fetch them with: "
                         f"{fetch_command('md17', molecule, source)}") from exc
 
 
@@ -78,7 +78,8 @@ def _load_qm9(target: str, source: str, download: bool) -> MoleculeDataset:
     try:
         return load_qm9(source=source, targets=[target], download=download, progress=False)[0]
     except (FileNotFoundError, ModuleNotFoundError) as exc:
-        raise TaskError(f"QM9 is not present ({exc}).\nFetch it with:\n  {fetch_command('qm9')}") from exc
+        why = "qm9pack is not installed" if isinstance(exc, ModuleNotFoundError) else "no processed cache and no archive"
+        raise TaskError(f"QM9 is not present ({why}); get it with: {fetch_command('qm9')}") from exc
 
 
 def load_task(
