@@ -25,14 +25,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._catalog import BUNDLED_MOLECULES, RMD17_MOLECULES  # noqa: F401 (re-exported)
 from ._cache import atomic_path, cache_dir, load_npz, save_npz_atomic
 from ._dataset import MoleculeDataset
 from ._download import RemoteFile, fetch, verify_file
 from ._errors import DataFormatError, InvalidMoleculeError
 from ._validation import MAX_ATOMIC_NUMBER, MIN_INTERATOMIC_DISTANCE
 
-#: Molecules bundled in ``data/`` (GFN2-xTB Langevin dynamics at 500 K).
-BUNDLED_MOLECULES = ("ethanol", "malonaldehyde", "uracil", "aspirin")
 
 #: Units of every MD source.
 MD17_UNITS = {"energy": "kcal/mol", "forces": "kcal/mol/Å", "positions": "Å"}
@@ -66,18 +65,6 @@ RMD17_ARCHIVE = RemoteFile(
     # src/load_atoms/database/importers/rmd17.py: expected_hash="cddeea2ec2c4").
     sha256="cddeea2ec2c4b22a9de16a9a65a3eeedac5b29da9c99c20bbff0153912bf922b",
     provenance="figshare 12672038 v3 metadata via a public manifest; prefix confirmed by load-atoms",
-)
-RMD17_MOLECULES = (
-    "aspirin",
-    "azobenzene",
-    "benzene",
-    "ethanol",
-    "malonaldehyde",
-    "naphthalene",
-    "paracetamol",
-    "salicylic_acid",
-    "toluene",
-    "uracil",
 )
 
 #: Chemical formulas (atomic number -> count) of the MD-17 / rMD17 molecules: a file given for one molecule

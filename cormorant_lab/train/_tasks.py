@@ -10,13 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..data import BUNDLED_MOLECULES, QM9_TARGETS, RMD17_MOLECULES, MoleculeDataset, load_md17, load_qm9, md17_splits, qm9_splits
-from ..data._md17 import MD17_REMOTE  # the molecule names of the sGDML files
+from ..data import QM9_TARGETS, MoleculeDataset, load_md17, load_qm9, md17_splits, qm9_splits
+from .._catalog import DATASETS, MD17_SOURCES, QM9_SOURCES, molecules_for  # noqa: F401 (re-exported)
 from ._metrics import TargetUnits
 
-DATASETS = ("md17", "qm9")
-MD17_SOURCES = ("bundled", "md17", "rmd17")
-QM9_SOURCES = ("auto", "qm9pack", "archive")
 DEFAULT_SIZES = {"md17": (1000, 500, 1000), "qm9": (100_000, 17_748, 13_083)}
 
 
@@ -42,10 +39,6 @@ class Task:
         if name not in ("train", "valid", "test"):
             raise TaskError(f"unknown split {name!r}; choose train, valid or test")
         return getattr(self, name)
-
-
-def molecules_for(source: str) -> tuple[str, ...]:
-    return {"bundled": BUNDLED_MOLECULES, "md17": tuple(sorted(MD17_REMOTE)), "rmd17": RMD17_MOLECULES}[source]
 
 
 def fetch_command(dataset: str, molecule: str | None = None, source: str | None = None) -> str:
