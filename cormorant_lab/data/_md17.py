@@ -151,6 +151,8 @@ def read_md17_npz(path: str | os.PathLike, molecule: str | None = None) -> dict[
         raise DataFormatError(
             f"{keys['E']} has shape {E.shape}, expected ({n_frames},) or ({n_frames}, 1)", file=path, molecule=label
         )
+    if n_frames == 0 or len(z) == 0:
+        raise DataFormatError(f"the trajectory holds {n_frames} frames of {len(z)} atoms; nothing to load", file=path, molecule=label)
     formula = MD17_FORMULAS.get(_canonical(molecule)) if molecule else None
     found = {int(k): int(v) for k, v in zip(*np.unique(z, return_counts=True))}
     if formula is not None and found != formula:

@@ -25,19 +25,27 @@ def save_model(model: Cormorant, path: str | os.PathLike, metadata: dict[str, An
 
 
 def model_from_payload(payload: dict[str, Any], source: str = "checkpoint") -> Cormorant:
-    """Build the model a checkpoint describes and load its weights; a mismatch raises :class:`CheckpointError`."""
+    """Build the model a checkpoint describes and load its weights; anything wrong raises :class:`CheckpointError`."""
+    config, state, metadata = payload.get("model_config"), payload.get("model_state"), payload.get("metadata", {})
+    if not isinstance(config, dict) or not all(isinstance(k, str) for k in config):
+        raise CheckpointError(f"{source}: no model configuration (model_config must be a dict of named arguments)")
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise CheckpointError(f"{source}: no weights (model_state must be a dict of named tensors)")
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{source}: metadata must be a dict, not {type(metadata).__name__}")
     try:
-        model = Cormorant(**payload["model_config"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{source}: its model configuration cannot be built ({exc})") from exc
-    state = payload["model_state"]
+        model = Cormorant(**config)
+    except Exception as exc:  # noqa: BLE001 -- whatever an untrusted configuration breaks, it is a bad checkpoint
+        raise CheckpointError(f"{source}: its model configuration cannot be built ({type(exc).__name__}: {exc})") from exc
     dtype = next((t.dtype for t in state.values() if t.is_floating_point()), torch.float32)
+    if dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        raise CheckpointError(f"{source}: weights of dtype {dtype} are not supported")
     model = model.to(dtype)
     try:
         model.load_state_dict(state)
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{source}: the weights do not match the model configuration stored with them:\n{exc}") from exc
-    model.metadata = dict(payload.get("metadata", {}))
+    model.metadata = dict(metadata)
     return model.eval()
 
 

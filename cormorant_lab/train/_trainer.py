@@ -380,7 +380,7 @@ class Trainer:
             self.optimizer.load_state_dict(payload["optimizer"])
             set_rng_state(payload["rng"])
             self.state = TrainState.from_dict(payload, source=str(path))
-        except (KeyError, ValueError, TypeError, RuntimeError, AttributeError) as exc:
+        except (KeyError, ValueError, TypeError, RuntimeError, AttributeError, IndexError) as exc:
             raise CheckpointError(f"{path}: the training state cannot be restored ({type(exc).__name__}: {exc})") from exc
         if saved["epochs"] != self.config.epochs:
             self.state.total_steps = self.config.epochs * self.batches_per_epoch
