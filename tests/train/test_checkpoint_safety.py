@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from cormorant_lab._atomic import atomic_open, remove_stale_temporaries
+from cormorant_lab.cli import main
 from cormorant_lab.nn import Cormorant
 from cormorant_lab.train import CheckpointError, CormorantCalculator, Trainer, load_model, load_task, read_checkpoint
 from cormorant_lab.train._checkpoint import FORMAT, rng_state, set_rng_state
@@ -40,7 +41,7 @@ def make_trainer(task, tiny_model, quick_config):
     return build
 
 
-def test_a_malicious_checkpoint_is_refused_and_its_payload_never_runs(trained, tmp_path):
+def test_a_malicious_checkpoint_is_refused_and_its_payload_never_runs(trained, tmp_path, capsys):
     marker = tmp_path / "payload_ran"
     good = torch.load(trained.last_path, weights_only=True)  # our own files load with weights_only=True
     evil = tmp_path / "evil.pt"
@@ -49,6 +50,8 @@ def test_a_malicious_checkpoint_is_refused_and_its_payload_never_runs(trained, t
     for load in loaders:
         with pytest.raises(CheckpointError, match=r"refused: it holds Python objects .* nothing in it was executed"):
             load(evil)
+    assert main(["evaluate", str(evil)]) == 2  # the command line: one line, exit 2
+    assert "refused" in capsys.readouterr().err
     os.replace(evil, trained.last_path)
     with pytest.raises(CheckpointError, match="refused"):
         trained.fit(resume=True)
