@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import pickle
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,11 @@ def _format_version(name: Any) -> int | None:
     return None
 
 
+def _global_name(line: str) -> str:
+    match = re.search(r"GLOBAL ([\w.]+)", line)
+    return match.group(1) if match else line.rstrip(".")
+
+
 def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint safely (``weights_only=True``), with a clear error for a missing file, a file that is
     not ours, one of a newer format, or one that holds Python objects (which would run code when unpickled)."""
@@ -66,9 +72,11 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         objects = [line for line in lines if "global" in line.lower() and "unsupported" in line.lower()]
         if objects:
+            hint = ("; a last.pt of format cormorant_lab/1 held numpy random states like this: if you trust the file, "
+                    "restart the run from its weights instead") if "numpy" in objects[0] else ""
             raise CheckpointError(
                 f"{path} refused: it holds Python objects other than tensors and plain data, and loading them could "
-                f"run code; nothing in it was executed ({objects[0].rstrip('.')})"
+                f"run code; nothing in it was executed (it names {_global_name(objects[0])}){hint}"
             ) from None
         detail = next((line for line in reversed(lines) if "Unsupported" in line), lines[-1] if lines else "")
         raise CheckpointError(f"{path} is not a readable checkpoint (UnpicklingError: {detail})") from None
