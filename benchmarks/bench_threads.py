@@ -8,12 +8,13 @@ with torch's default of one thread per core a step can take 10–30× longer. Th
 
 Each setting runs in a fresh process (``OMP_WAIT_POLICY`` is read when torch's OpenMP starts), trains the
 chosen preset for ``--seconds`` after two warm-up steps, and reports steps/s and CPU seconds per step. "loaded"
-runs the same beside ``--burners`` processes that spin on the CPU. Ratios are against the first setting
-(1 thread, idle) measured in the same run, so that they mean something on a noisy machine.
+runs the same beside ``--burners`` processes that spin on the CPU. The settings are run ``--repeats`` times,
+interleaved, and the best and median rates reported; ratios are against the best of the first setting (1 thread,
+idle) measured in the same run, so that they mean something on a noisy machine.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_threads.py [--seconds 8] [--preset qm9] [--forces] [--burners 1]
+    .venv/bin/python benchmarks/bench_threads.py [--seconds 8] [--repeats 2] [--preset qm9] [--forces] [--burners 1]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -88,21 +90,33 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--atoms", type=int, default=18)
     parser.add_argument("--burners", type=int, default=1, help="CPU-burning processes in the loaded runs")
+    parser.add_argument("--repeats", type=int, default=2, help="rounds over all settings (best and median reported)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs; {args.preset} preset, batch {args.batch} x {args.atoms} atoms"
           f"{', energies + forces' if args.forces else ''}; {args.seconds:.0f} s per setting; "
           f"load: {args.burners} CPU-burning process(es)")
     started = time.process_time()
-    rows, baseline = [], None
-    for loaded in (False, True):
-        for label, threads, policy in SETTINGS:
-            result = run_setting(threads, policy, args, loaded)
-            rate, cpu_per_step = result["steps"] / result["wall"], result["cpu"] / result["steps"]
-            baseline = baseline or rate
-            rows.append((("loaded" if loaded else "idle"), label, rate, cpu_per_step, rate / baseline))
-            print(f"  {rows[-1][0]:6s}  {label:36s}  {rate:7.2f} steps/s  {cpu_per_step:6.3f} CPU s/step  "
-                  f"x{rate / baseline:.2f} of 1 thread idle", flush=True)
-    print(f"(this script's own CPU time: {time.process_time() - started:.1f} s; the workers' is in the table)")
+    runs: dict[tuple[bool, str], list[dict]] = {}
+    for round_ in range(args.repeats):  # interleaved, so that a burst of outside load hits every setting alike
+        for loaded in (False, True):
+            for label, threads, policy in SETTINGS:
+                load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+                result = run_setting(threads, policy, args, loaded)
+                result["load"] = load
+                runs.setdefault((loaded, label), []).append(result)
+    baseline = None
+    print(f"{'':6s}  {'setting':36s}  {'steps/s (best, median)':>24s}  {'CPU s/step (min)':>16s}  {'best vs 1 thread idle':>21s}"
+          f"  load avg before")
+    for (loaded, label), results in runs.items():
+        rates = sorted(r["steps"] / r["wall"] for r in results)
+        best, median = rates[-1], statistics.median(rates)
+        cpu = min(r["cpu"] / r["steps"] for r in results)
+        baseline = baseline or best
+        loads = ", ".join(f"{r['load']:.1f}" for r in results)
+        print(f"  {'loaded' if loaded else 'idle':6s}  {label:36s}  {best:10.2f}, {median:10.2f}  {cpu:16.3f}  "
+              f"{'x' + format(best / baseline, '.2f'):>21s}  {loads}", flush=True)
+    print(f"(this script's own CPU time: {time.process_time() - started:.1f} s; the workers' is in the table. "
+          f"'idle' means no burner of ours: on a shared machine the load average says what else ran)")
 
 
 if __name__ == "__main__":
