@@ -32,7 +32,6 @@ from ._download import RemoteFile, fetch, verify_file
 from ._errors import DataFormatError, InvalidMoleculeError
 from ._validation import MAX_ATOMIC_NUMBER, MIN_INTERATOMIC_DISTANCE
 
-
 #: Units of every MD source.
 MD17_UNITS = {"energy": "kcal/mol", "forces": "kcal/mol/Å", "positions": "Å"}
 

@@ -4,7 +4,6 @@ charges, a file of another molecule, short or HTML downloads, corrupt cache entr
 from __future__ import annotations
 
 import hashlib
-import io
 import warnings
 
 import numpy as np
