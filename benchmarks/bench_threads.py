@@ -104,6 +104,9 @@ def main() -> None:
                 result = run_setting(threads, policy, args, loaded)
                 result["load"] = load
                 runs.setdefault((loaded, label), []).append(result)
+                print(f"  round {round_ + 1}: {'loaded' if loaded else 'idle':6s}  {label:36s}  "
+                      f"{result['steps'] / result['wall']:7.2f} steps/s  {result['cpu'] / result['steps']:6.3f} CPU s/step  "
+                      f"(load average before: {load:.1f})", flush=True)
     baseline = None
     print(f"{'':6s}  {'setting':36s}  {'steps/s (best, median)':>24s}  {'CPU s/step (min)':>16s}  {'best vs 1 thread idle':>21s}"
           f"  load avg before")
