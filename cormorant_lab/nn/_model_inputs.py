@@ -6,7 +6,7 @@ forward pass and
 
 * converts numpy arrays to tensors on the model's device (positions in the model's dtype, charges int64), and
   raises ``TypeError`` saying what is expected for anything else;
-* raises ``ValueError`` for wrong shapes or a non-integer charge tensor;
+* raises ``ValueError`` for wrong shapes, a non-integer charge tensor, or tensors on another device than the model;
 * replaces the positions of padding atoms (charge 0) by 0, so that they do not matter at all, NaN included —
   with ``torch.where``, whose gradient with respect to a padding position is exactly 0;
 * gives an empty molecule (``N = 0``) one padding atom, which by the previous point changes nothing: the model
@@ -50,6 +50,9 @@ def prepare_inputs(
         raise ValueError(f"charges must have shape (batch, atoms) = {tuple(positions.shape[:2])}, got {tuple(charges.shape)}")
     if charges.is_floating_point() or charges.is_complex() or charges.dtype == torch.bool:
         raise ValueError(f"charges must be an integer tensor (atomic numbers, 0 for padding), got {charges.dtype}")
+    for name, tensor in (("positions", positions), ("charges", charges)):
+        if tensor.device != device:
+            raise ValueError(f"{name} are on {tensor.device}, the model on {device}: move one of them (tensor.to(device))")
     positions = positions.to(dtype)
     if positions.shape[1] == 0:  # an empty molecule: one padding atom, which changes nothing (below)
         positions = torch.cat([positions, positions.new_zeros(positions.shape[0], 1, 3)], dim=1)

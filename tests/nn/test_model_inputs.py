@@ -78,3 +78,9 @@ def test_numpy_inputs(model, batch):
 def test_bad_inputs_say_what_is_expected(model, positions, charges, error, message):
     with pytest.raises(error, match=message):
         model(positions, charges)
+
+
+def test_inputs_on_another_device_are_named(model, batch):
+    positions, charges = batch
+    with pytest.raises(ValueError, match=r"positions are on meta, the model on cpu"):
+        model(positions.to("meta"), charges)
