@@ -3,7 +3,7 @@
 Why: Cormorant's tensors are small (a few channels × 2l+1 per atom), so an intra-op thread team spends much of
 each step waiting for its other threads. On a machine whose cores are busy with something else (other users, a
 data job, a second training run), OpenMP threads that spin-wait for a descheduled partner burn their time slice:
-with torch's default of one thread per core a step took 3–10× longer here. The policy that
+with torch's default of one thread per core a step took 3–16× longer here. The policy that
 :func:`cormorant_lab.train.configure_threads` applies is measured here against the alternatives.
 
 Each setting runs in a fresh process (``OMP_WAIT_POLICY`` is read when torch's OpenMP starts), trains the
