@@ -64,9 +64,11 @@ class CovarianceReport:
 
     @property
     def worst(self) -> float:
-        """The largest error of any kind."""
+        """The largest error of any kind; ``inf`` if any is not finite (a NaN output fails every tolerance)."""
         errors = [e for e in (self.invariance_error, self.rotation_error, self.translation_error, self.permutation_error) if e is not None]
         errors += [e for per_l in self.covariance_errors.values() for e in per_l]
+        if any(not math.isfinite(e) for e in errors):
+            return math.inf
         return max(errors, default=0.0)
 
     @property
@@ -76,7 +78,8 @@ class CovarianceReport:
         return max(pairs)[1:] if pairs else None
 
     def passed(self, tolerance: float) -> bool:
-        return self.worst <= tolerance
+        """True if every error is finite and at most ``tolerance``."""
+        return math.isfinite(self.worst) and self.worst <= tolerance
 
     def summary(self) -> str:
         """One line: every error kind, and the worst level and degree."""
@@ -241,8 +244,12 @@ def _evaluator(model) -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tens
 
 
 def _relative_error(new: torch.Tensor, reference: torch.Tensor) -> float:
-    reference = reference.to(torch.float64)
-    difference = float((new.to(torch.float64) - reference).norm())
+    """``|new - reference| / |reference|`` (absolute where the reference is 0); ``inf`` if either is not finite: a
+    model whose output is NaN or infinite has failed, whatever the difference says (NaN compares as no error)."""
+    reference, new = reference.to(torch.float64), new.to(torch.float64)
+    if not (bool(torch.isfinite(new).all()) and bool(torch.isfinite(reference).all())):
+        return math.inf
+    difference = float((new - reference).norm())
     scale = float(reference.norm())
     return difference / scale if scale > 0 else difference
 

@@ -8,16 +8,15 @@ cache meanwhile sees either nothing or the whole file.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import platformdirs
 
+from .._atomic import atomic_write_path
 from ._errors import DataFormatError
 
 #: Environment variable that moves the cache folder (an explicit ``root=`` argument wins over it).
@@ -37,25 +36,14 @@ def cache_dir(root: str | os.PathLike | None = None) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike):
     """Yield a temporary path beside ``target``; on success rename it onto ``target``.
 
     If the body raises (or the process is interrupted) the temporary file is removed and
-    ``target`` is untouched.
+    ``target`` is untouched. The one helper of the package, :func:`cormorant_lab._atomic.atomic_write_path`
+    (the checkpoints use it too): fsync of the file and its folder, the umask's permissions.
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; a cache file is as readable as any other
-        os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    return atomic_write_path(target)
 
 
 def save_npz_atomic(target: str | os.PathLike, arrays: Mapping[str, np.ndarray], *, compress: bool = True) -> Path:
@@ -64,8 +52,6 @@ def save_npz_atomic(target: str | os.PathLike, arrays: Mapping[str, np.ndarray],
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as f:  # a file object stops numpy from appending ".npz" to the name
             (np.savez_compressed if compress else np.savez)(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
     return target
 
 

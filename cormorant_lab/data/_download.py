@@ -7,7 +7,12 @@ mirror: ``CORMORANT_LAB_MIRROR`` (or ``mirror=``) replaces every URL by ``<mirro
 for users behind a proxy cache and for the tests, which serve files from 127.0.0.1.
 
 A registry entry whose publisher gives no checksum has ``sha256=None``: the file is then used
-unverified and a :class:`UnverifiedDownloadWarning` says so every time.
+unverified and a :class:`UnverifiedDownloadWarning` says so every time, unless the user pins a SHA-256
+(``fetch(..., sha256=...)``, ``load_md17(..., sha256=...)``, ``cormorant-lab fetch --sha256``). Such files
+are checked for their content instead: a ``validate`` function (for MD-17, an npz with the expected keys,
+shapes and dtypes) runs on the download in a staging folder before it enters the cache, and on a cached
+file before it is used. A download that fails is deleted; a cached file that fails is deleted and
+downloaded again when downloading is allowed, and otherwise named in a :class:`DataFormatError`.
 """
 
 from __future__ import annotations
@@ -15,13 +20,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import shutil
+import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pooch
 import requests
 
-from ._errors import ChecksumError, DownloadError
+from ._errors import ChecksumError, DataFormatError, DownloadError
 
 #: Environment variable holding a base URL that replaces the publishers' hosts.
 MIRROR_ENV_VAR = "CORMORANT_LAB_MIRROR"
@@ -99,41 +107,72 @@ def resolve_url(remote: RemoteFile, mirror: str | None = None) -> str:
     return remote.url
 
 
+def _short(exc: BaseException) -> str:
+    """One line for a network error (requests chains several exceptions into one long message)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:240]}{'...' if len(text) > 240 else ''}"
+
+
 def fetch(
     remote: RemoteFile,
     directory: str | os.PathLike,
     *,
     mirror: str | None = None,
     progressbar: bool = True,
+    validate: Callable[[Path], None] | None = None,
+    sha256: str | None = None,
+    download: bool = True,
 ) -> Path:
     """Return the local path of ``remote`` in ``directory``, downloading it if needed.
 
-    A file already present is re-verified; a corrupt one is deleted and downloaded again. Raises
-    :class:`ChecksumError` if the transfer does not match the published size or hash (nothing is
-    kept) and :class:`DownloadError` if the transfer fails or is cut off (nothing is kept).
+    A file already present is re-verified (size, hash, ``validate``); a corrupt one is deleted and downloaded
+    again (with ``download=False``: :class:`DataFormatError` or :class:`ChecksumError` naming it). ``sha256`` pins
+    a hash where the registry has none (or overrides it). ``validate(path)`` raises :class:`DataFormatError` for
+    bad content; it runs before the file enters ``directory``. Raises :class:`ChecksumError` if the transfer does
+    not match the size or hash and :class:`DownloadError` if it fails or is cut off (nothing is kept).
     """
+    if sha256 is not None:
+        sha256 = sha256.strip().lower()
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"sha256 must be 64 hex digits, got {sha256!r}")
+        remote = dataclasses.replace(remote, sha256=sha256, provenance="pinned by the user")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / remote.filename
     if target.exists():
         try:
-            verify_file(target, remote)
+            verify_file(target, remote, delete=download)
+            if validate is not None:
+                validate(target)
             return target
+        except DataFormatError as exc:
+            if not download:
+                raise DataFormatError(f"the cached file is corrupt ({exc}); download it again", file=target) from None
+            target.unlink(missing_ok=True)
         except ChecksumError:
-            pass  # deleted by verify_file; download a fresh copy below
+            if not download:
+                raise
+            # deleted by verify_file; download a fresh copy below
+    elif not download:
+        raise FileNotFoundError(f"{target} not found and downloading is off")
     url = resolve_url(remote, mirror)
     known_hash = f"sha256:{remote.sha256}" if remote.sha256 else None
+    staging = Path(tempfile.mkdtemp(prefix=".download.", dir=directory))
     try:
-        pooch.retrieve(
-            url,
-            known_hash=known_hash,
-            fname=remote.filename,
-            path=directory,
-            progressbar=progressbar,
-        )
-    except ValueError as exc:  # pooch's hash mismatch; its temporary file is already deleted
-        raise ChecksumError(f"download of {remote.filename} from {url} failed verification: {exc}") from exc
-    except (requests.exceptions.RequestException, OSError) as exc:
-        raise DownloadError(f"download of {remote.filename} from {url} failed: {exc}") from exc
-    verify_file(target, remote)
+        try:
+            pooch.retrieve(url, known_hash=known_hash, fname=remote.filename, path=staging, progressbar=progressbar)
+        except ValueError as exc:  # pooch's hash mismatch; its temporary file is already deleted
+            raise ChecksumError(f"download of {remote.filename} from {url} failed verification: {exc}") from exc
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise DownloadError(f"download of {remote.filename} from {url} failed ({_short(exc)})") from exc
+        staged = staging / remote.filename
+        verify_file(staged, remote)
+        if validate is not None:
+            try:
+                validate(staged)
+            except DataFormatError as exc:
+                raise DataFormatError(f"the download from {url} is not a valid {remote.filename}, deleted: {exc}") from None
+        os.replace(staged, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target

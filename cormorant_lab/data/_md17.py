@@ -25,14 +25,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._catalog import BUNDLED_MOLECULES, MD17_MOLECULES, RMD17_MOLECULES  # noqa: F401 (re-exported)
 from ._cache import atomic_path, cache_dir, load_npz, save_npz_atomic
 from ._dataset import MoleculeDataset
 from ._download import RemoteFile, fetch, verify_file
 from ._errors import DataFormatError, InvalidMoleculeError
 from ._validation import MAX_ATOMIC_NUMBER, MIN_INTERATOMIC_DISTANCE
-
-#: Molecules bundled in ``cormorant_lab/data/bundled/`` (GFN2-xTB Langevin dynamics at 500 K).
-BUNDLED_MOLECULES = ("ethanol", "malonaldehyde", "uracil", "aspirin")
 
 #: Units of every MD source.
 MD17_UNITS = {"energy": "kcal/mol", "forces": "kcal/mol/Å", "positions": "Å"}
@@ -67,21 +65,21 @@ RMD17_ARCHIVE = RemoteFile(
     sha256="cddeea2ec2c4b22a9de16a9a65a3eeedac5b29da9c99c20bbff0153912bf922b",
     provenance="figshare 12672038 v3 metadata via a public manifest; prefix confirmed by load-atoms",
 )
-#: Molecules of the original MD-17 release (the sGDML site's files).
-MD17_MOLECULES = tuple(sorted(MD17_REMOTE))
 
-RMD17_MOLECULES = (
-    "aspirin",
-    "azobenzene",
-    "benzene",
-    "ethanol",
-    "malonaldehyde",
-    "naphthalene",
-    "paracetamol",
-    "salicylic_acid",
-    "toluene",
-    "uracil",
-)
+#: Chemical formulas (atomic number -> count) of the MD-17 / rMD17 molecules: a file given for one molecule
+#: that holds another is refused instead of being labelled wrongly.
+MD17_FORMULAS = {
+    "aspirin": {6: 9, 1: 8, 8: 4},
+    "azobenzene": {6: 12, 1: 10, 7: 2},
+    "benzene": {6: 6, 1: 6},
+    "ethanol": {6: 2, 1: 6, 8: 1},
+    "malonaldehyde": {6: 3, 1: 4, 8: 2},
+    "naphthalene": {6: 10, 1: 8},
+    "paracetamol": {6: 8, 1: 9, 7: 1, 8: 2},
+    "salicylic_acid": {6: 7, 1: 6, 8: 3},
+    "toluene": {6: 7, 1: 8},
+    "uracil": {6: 4, 1: 4, 7: 2, 8: 2},
+}
 
 _ALIASES = {"salicylic": "salicylic_acid", "salicylic acid": "salicylic_acid", "malondialdehyde": "malonaldehyde"}
 
@@ -127,7 +125,17 @@ def read_md17_npz(path: str | os.PathLike, molecule: str | None = None) -> dict[
             molecule=label,
         )
     out = {k: v for k, v in raw.items() if k not in keys.values()}
-    z = np.asarray(raw[keys["z"]]).astype(np.int64).reshape(-1)
+    for name in keys.values():
+        if raw[name].dtype.kind not in "iuf":
+            raise DataFormatError(f"{name} holds {raw[name].dtype} values, expected numbers", file=path, molecule=label)
+    z_raw = np.asarray(raw[keys["z"]]).reshape(-1)
+    if z_raw.dtype.kind == "f":
+        fractional = np.flatnonzero(~np.isfinite(z_raw) | (z_raw != np.round(z_raw)))
+        if fractional.size:
+            atom = int(fractional[0])
+            raise DataFormatError(f"{keys['z']}[{atom}] = {z_raw[atom]} is not an atomic number (an integer)",
+                                  file=path, molecule=label, atom=atom)
+    z = z_raw.astype(np.int64)
     R = np.asarray(raw[keys["R"]], dtype=np.float64)
     F = np.asarray(raw[keys["F"]], dtype=np.float64)
     E = np.asarray(raw[keys["E"]], dtype=np.float64)
@@ -142,8 +150,22 @@ def read_md17_npz(path: str | os.PathLike, molecule: str | None = None) -> dict[
         raise DataFormatError(
             f"{keys['E']} has shape {E.shape}, expected ({n_frames},) or ({n_frames}, 1)", file=path, molecule=label
         )
+    if n_frames == 0 or len(z) == 0:
+        raise DataFormatError(f"the trajectory holds {n_frames} frames of {len(z)} atoms; nothing to load", file=path, molecule=label)
+    formula = MD17_FORMULAS.get(_canonical(molecule)) if molecule else None
+    found = {int(k): int(v) for k, v in zip(*np.unique(z, return_counts=True))}
+    if formula is not None and found != formula:
+        raise DataFormatError(f"the file holds {_formula(found)}, not {molecule} ({_formula(formula)})", file=path, molecule=label)
     out.update(z=z, R=R, F=F, E=E.reshape(-1))
     return out
+
+
+def _formula(counts: Mapping[int, int]) -> str:
+    from ase.data import chemical_symbols
+
+    order = sorted(counts, key=lambda z: (z != 6, z != 1, z))  # Hill order: C, H, then by atomic number
+    symbol = lambda z: chemical_symbols[z] if 0 < z < len(chemical_symbols) else f"Z{z}"  # noqa: E731
+    return "".join(f"{symbol(z)}{counts[z] if counts[z] > 1 else ''}" for z in order)
 
 
 def invalid_frames(
@@ -255,6 +277,7 @@ def _locate(
     path: str | os.PathLike | None,
     download: bool,
     mirror: str | None,
+    sha256: str | None = None,
 ) -> Path:
     if source == "bundled":
         if molecule not in BUNDLED_MOLECULES:
@@ -278,8 +301,9 @@ def _locate(
         remote = MD17_REMOTE[molecule]
         local = cache_dir(root) / "md17" / remote.filename
         if local.exists() or download:
-            return fetch(remote, local.parent, mirror=mirror)
-        raise FileNotFoundError(f"{local} not found and download=False; pass path= or download=True")
+            return fetch(remote, local.parent, mirror=mirror, sha256=sha256, download=download,
+                         validate=lambda file: read_md17_npz(file, molecule))
+        raise FileNotFoundError(f"{local} not found (not downloaded yet; load_md17(..., download=True) fetches it)")
     if source == "rmd17":
         if molecule not in RMD17_MOLECULES:
             raise ValueError(f"unknown rMD17 molecule {molecule!r}; known: {RMD17_MOLECULES}")
@@ -294,9 +318,9 @@ def _locate(
             if archive.stat().st_size == RMD17_ARCHIVE.size:
                 verify_file(archive, RMD17_ARCHIVE, delete=False)  # the user's copy: report, never delete
         elif download or (folder / RMD17_ARCHIVE.filename).exists():
-            archive = fetch(RMD17_ARCHIVE, folder, mirror=mirror)
+            archive = fetch(RMD17_ARCHIVE, folder, mirror=mirror, sha256=sha256)
         else:
-            raise FileNotFoundError(f"{extracted} not found and download=False; pass path= or download=True")
+            raise FileNotFoundError(f"{extracted} not found (not downloaded yet; load_md17(..., download=True) fetches it)")
         return _extract_rmd17(archive, molecule, extracted)
     raise ValueError(f"source must be 'bundled', 'md17' or 'rmd17', not {source!r}")
 
@@ -311,6 +335,7 @@ def load_md17(
     mirror: str | None = None,
     on_invalid: str = "raise",
     dtype: torch.dtype = torch.float64,
+    sha256: str | None = None,
 ) -> tuple[MoleculeDataset, dict[str, Any]]:
     """Load one molecule's trajectory as a dataset of frames.
 
@@ -325,6 +350,10 @@ def load_md17(
         on_invalid: ``"raise"`` on the first bad frame, or ``"skip"`` bad frames (counted in
             ``metadata["skipped"]`` and warned about).
         dtype: floating dtype of the returned tensors.
+        sha256: pin the file's SHA-256 (the sGDML site publishes none): a download or cached file that does not
+            match is deleted (:class:`ChecksumError`); a local ``path`` that does not match is refused. Without
+            it, MD-17 downloads are checked for their content (keys, shapes, dtypes, the molecule's formula)
+            before they enter the cache.
 
     Returns:
         ``(dataset, metadata)``. Items hold ``charges`` (atoms,), ``positions`` (atoms, 3) Å,
@@ -342,7 +371,9 @@ def load_md17(
         )
     if on_invalid not in ("raise", "skip"):
         raise ValueError(f"on_invalid must be 'raise' or 'skip', not {on_invalid!r}")
-    file = _locate(molecule, source, root, path, download, mirror)
+    file = _locate(molecule, source, root, path, download, mirror, sha256)
+    if sha256 is not None and path is not None and Path(path) == file:
+        verify_file(file, RemoteFile(file.name, str(file), None, sha256.strip().lower(), "pinned"), delete=False)
     data = read_md17_npz(file, molecule)
     z, R, F, E = data.pop("z"), data.pop("R"), data.pop("F"), data.pop("E")
     bad, reasons = invalid_frames(z, R, F, E)

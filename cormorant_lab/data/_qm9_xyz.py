@@ -89,6 +89,8 @@ def parse_qm9_xyz(text: str, *, file: str | os.PathLike = "<string>") -> dict[st
             record[name] = parse_qm9_number(token)
         except ValueError:
             raise fail(f"property {name} = {token!r} is not a number", line=2) from None
+        if not np.isfinite(record[name]):
+            raise InvalidMoleculeError(f"property {name} = {token!r} is not finite", file=file, molecule=molecule, line=2)
 
     expected_lines = n_atoms + 5
     if len(lines) < expected_lines:

@@ -38,7 +38,8 @@ from torch import nn
 from ..so3 import SO3Vec
 from ._cormorant_cg import CormorantCG
 from ._geometry import EdgeGeometry, edge_geometry
-from ._input import InputLinear, InputMPNN, check_charges, species_features
+from ._input import InputLinear, InputMPNN, species_features
+from ._model_inputs import as_tensor_inputs, prepare_inputs
 from ._normalization import CovariantNormalization
 from ._output import OutputLinear, OutputPMLP, atom_invariants, num_invariants
 from ._presets import preset
@@ -195,8 +196,11 @@ class Cormorant(nn.Module):
 
     # --- forward ---------------------------------------------------------------------------------------------
     def forward(self, positions: torch.Tensor, charges: torch.Tensor) -> torch.Tensor:
-        """Predictions for positions ``(B, N, 3)`` (Å) and integer charges ``(B, N)`` (0 = padding): ``(B,)`` or ``(B, T)``."""
-        levels = self.compute_levels(positions, charges, keep_edges=False)
+        """Predictions for positions ``(B, N, 3)`` (Å) and integer charges ``(B, N)`` (0 = padding): ``(B,)`` or ``(B, T)``.
+
+        Tensors or numpy arrays; padding positions are ignored (NaN included); see ``_model_inputs``."""
+        positions, charges = self._check_inputs(positions, charges)
+        levels = self._compute_levels(positions, charges, keep_edges=False)
         y = self.head(atom_invariants(levels.atoms), levels.atom_mask)
         counts = (charges.unsqueeze(-1) == self._species).sum(-2).to(y.dtype)  # (B, S) atoms of each species
         y = y * self.target_std + self.target_mean + counts @ self.species_reference
@@ -209,6 +213,9 @@ class Cormorant(nn.Module):
         that memory), only inspection does.
         """
         positions, charges = self._check_inputs(positions, charges)
+        return self._compute_levels(positions, charges, keep_edges=keep_edges)
+
+    def _compute_levels(self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool) -> CormorantLevels:
         atom_mask = charges != 0
         geometry = edge_geometry(positions, atom_mask, self.max_sh)
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
@@ -241,6 +248,7 @@ class Cormorant(nn.Module):
         if self.num_targets != 1:
             raise ValueError(f"energy_and_forces needs a model with one target (the energy), this one has {self.num_targets}")
         create_graph = self.training if create_graph is None else create_graph
+        positions, charges = as_tensor_inputs(positions, charges, self.target_mean.device, self.target_mean.dtype)
         with torch.enable_grad():
             if not positions.requires_grad:
                 positions = positions.detach().requires_grad_(True)
@@ -249,13 +257,6 @@ class Cormorant(nn.Module):
         return energy, -gradient
 
     # --- helpers ---------------------------------------------------------------------------------------------
-    def _check_inputs(self, positions: torch.Tensor, charges: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if positions.dim() != 3 or positions.shape[-1] != 3:
-            raise ValueError(f"positions must have shape (batch, atoms, 3), got {tuple(positions.shape)}")
-        if charges.shape != positions.shape[:2]:
-            raise ValueError(f"charges must have shape (batch, atoms) = {tuple(positions.shape[:2])}, got {tuple(charges.shape)}")
-        if charges.is_floating_point() or charges.is_complex() or charges.dtype == torch.bool:
-            raise ValueError(f"charges must be an integer tensor (atomic numbers, 0 for padding), got {charges.dtype}")
-        if self.validate_inputs:
-            check_charges(charges, self._species)
-        return positions.to(self.target_mean.dtype), charges
+    def _check_inputs(self, positions, charges) -> tuple[torch.Tensor, torch.Tensor]:
+        return prepare_inputs(positions, charges, species=self._species, dtype=self.target_mean.dtype,
+                              validate=self.validate_inputs)

@@ -14,9 +14,11 @@ Quick start (a notebook or a script; the command line ``cormorant-lab train`` ru
 
 Modules: ``_config`` (recipe), ``_trainer`` (loop), ``_metrics`` (units), ``_checkpoint`` (atomic files),
 ``_distributed`` (torchrun/DDP), ``_standardize`` (target statistics), ``_tasks`` (datasets by name),
-``_load`` (restoring models), ``_calculator`` (ASE).
+``_load`` (restoring models), ``_calculator`` (ASE), ``_state`` (the typed training state), ``_signals`` (SIGTERM);
+``configure_threads`` is the CPU thread policy (``cormorant_lab._threads``).
 """
 
+from .._threads import configure_threads
 from ._calculator import EV_PER_UNIT, CormorantCalculator, predict
 from ._checkpoint import CheckpointError, read_checkpoint, save_atomic, seed_everything
 from ._config import TrainConfig, cosine_lr
@@ -24,6 +26,7 @@ from ._distributed import DistInfo, init_distributed
 from ._load import load_model, save_model
 from ._metrics import TargetUnits, format_metrics
 from ._standardize import Standardization, fit_standardization
+from ._state import TrainState
 from ._tasks import Task, TaskError, fetch_command, load_task
 from ._trainer import NonFiniteLossError, TrainEvent, Trainer, TrainResult, evaluate_model, resolve_device
 
@@ -40,7 +43,9 @@ __all__ = [
     "TrainConfig",
     "TrainEvent",
     "TrainResult",
+    "TrainState",
     "Trainer",
+    "configure_threads",
     "cosine_lr",
     "evaluate_model",
     "fetch_command",

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 from ..nn import Cormorant, load_model, model_from_payload
 from ._checkpoint import FORMAT, save_atomic
 
@@ -23,5 +22,3 @@ def save_model(model: Cormorant, path: str | os.PathLike, metadata: dict[str, An
     payload = {"format": FORMAT, "model_config": model.config, "model_state": model.state_dict(),
                "metadata": dict(metadata or getattr(model, "metadata", {}) or {}), **extra}
     return save_atomic(payload, path)
-
-

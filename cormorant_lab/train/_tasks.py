@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._catalog import DATASETS, MD17_SOURCES, QM9_SOURCES, molecules_for  # noqa: F401 (re-exported)
 from ..data import (
-    BUNDLED_MOLECULES,
-    MD17_MOLECULES,
     QM9_TARGETS,
-    RMD17_MOLECULES,
     DataFormatError,
     InvalidMoleculeError,
     MoleculeDataset,
@@ -29,9 +27,6 @@ from ..data import (
 )
 from ._metrics import TargetUnits
 
-DATASETS = ("md17", "qm9", "file")
-MD17_SOURCES = ("bundled", "md17", "rmd17")
-QM9_SOURCES = ("auto", "qm9pack", "archive")
 DEFAULT_SIZES = {"md17": (1000, 500, 1000), "qm9": (100_000, 17_748, 13_083)}
 
 
@@ -59,14 +54,10 @@ class Task:
         return getattr(self, name)
 
 
-def molecules_for(source: str) -> tuple[str, ...]:
-    return {"bundled": BUNDLED_MOLECULES, "md17": MD17_MOLECULES, "rmd17": RMD17_MOLECULES}[source]
-
-
 def fetch_command(dataset: str, molecule: str | None = None, source: str | None = None) -> str:
     """The shell command that downloads a dataset into the cache."""
     if dataset == "qm9":
-        return "pip install qm9pack   (offline QM9)   or   cormorant-lab fetch qm9   (the figshare archive, 86 MB)"
+        return "pip install qm9pack (offline QM9), then cormorant-lab fetch qm9; or cormorant-lab fetch qm9 --source archive (the figshare archive, 86 MB)"
     if source == "bundled":
         return f"python scripts/generate_md_trajectories.py {molecule}   (regenerates the bundled trajectory; needs tblite)"
     return f"cormorant-lab fetch md17 --molecule {molecule} --source {source}"
@@ -81,7 +72,7 @@ def _load_md17(molecule: str, source: str, download: bool) -> MoleculeDataset:
     try:
         return load_md17(molecule, source=source, download=download)[0]
     except FileNotFoundError as exc:
-        raise TaskError(f"the {source} data for {molecule} are not present ({exc}).\nFetch them with:\n  "
+        raise TaskError(f"the {source} data for {molecule} are not present (not downloaded yet); fetch them with: "
                         f"{fetch_command('md17', molecule, source)}") from exc
 
 
@@ -93,7 +84,8 @@ def _load_qm9(target: str, source: str, download: bool) -> MoleculeDataset:
     try:
         return load_qm9(source=source, targets=[target], download=download, progress=False)[0]
     except (FileNotFoundError, ModuleNotFoundError) as exc:
-        raise TaskError(f"QM9 is not present ({exc}).\nFetch it with:\n  {fetch_command('qm9')}") from exc
+        why = "qm9pack is not installed" if isinstance(exc, ModuleNotFoundError) else "no processed cache and no archive"
+        raise TaskError(f"QM9 is not present ({why}); get it with: {fetch_command('qm9')}") from exc
 
 
 def _load_file(path: str | None, energy_unit: str | None, energy_key: str | None, forces_key: str | None,
@@ -152,7 +144,7 @@ def load_task(
     file, default 0.8 / 0.1 / 0.1."""
     spec = dict(dataset=dataset, molecule=molecule, target=target, source=source, n_train=n_train, n_valid=n_valid,
                 n_test=n_test, split_seed=split_seed)
-    if dataset not in DATASETS:
+    if dataset not in (*DATASETS, "file"):
         raise TaskError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     if dataset == "file":
         spec.update(molecule=None, source=None, path=path, energy_unit=energy_unit, energy_key=energy_key,

@@ -9,7 +9,7 @@ One :class:`Trainer` serves the command line and notebooks::
 
 Per minibatch: cosine learning rate, loss on standardized targets, AMSGrad step. Per epoch: validation in the
 paper's units, ``best.pt`` when the validation loss improves, ``last.pt`` always (atomic writes). A non-finite loss
-raises :class:`NonFiniteLossError` and leaves the last good checkpoint; Ctrl-C saves ``last.pt`` and returns.
+raises :class:`NonFiniteLossError` and leaves the last good checkpoint; Ctrl-C and SIGTERM save ``last.pt`` and return.
 The only host syncs in the step loop happen every ``log_every`` steps (progress, finiteness check).
 """
 
@@ -34,6 +34,8 @@ from ._config import TrainConfig, cosine_lr
 from ._distributed import DistInfo, all_reduce_sum, barrier, current, epoch_order, shard
 from ._metrics import ErrorAccumulator, TargetUnits, format_metrics
 from ._standardize import Standardization, apply_standardization, fit_standardization
+from ._signals import terminate_as_interrupt
+from ._state import TrainState
 
 # Fields a resumed run may change: they do not alter the sequence of updates (or only extend it: epochs).
 _RESUMABLE_CHANGES = {"epochs", "time_budget", "device", "progress", "log_every", "num_workers", "eval_batch_size"}
@@ -159,8 +161,7 @@ class Trainer:
         self.loss = DistributedDataParallel(loss, device_ids=[self.device.index] if self.device.type == "cuda" else None) if self.info.enabled else loss
         self.per_process_batch = self.config.batch_size // self.info.world_size
         self.batches_per_epoch = math.ceil(len(epoch_order(len(train_set), 0, self.config.seed, self.info)) / self.per_process_batch)
-        self.state = {"epoch": 0, "batch_in_epoch": 0, "step": 0, "total_steps": self.config.epochs * self.batches_per_epoch,
-                      "elapsed": 0.0, "epoch_sums": [0.0, 0.0, 0.0], "epoch_steps": 0, "best_metric": math.inf, "best_epoch": -1, "history": []}
+        self.state = TrainState(total_steps=self.config.epochs * self.batches_per_epoch)
 
     # --- public ---------------------------------------------------------------------------------------------
     @property
@@ -175,26 +176,27 @@ class Trainer:
         """Train until the epochs are done or the time budget is spent; ``resume`` continues from ``last.pt``."""
         if resume and self.last_path is not None and self.last_path.exists():
             self.load_state(self.last_path)
-        elif self.state["step"] == 0:
+        elif self.state.step == 0:
             seed_everything(self.config.seed)
-        started = time.perf_counter() - self.state["elapsed"]
+        started = time.perf_counter() - self.state.elapsed
         reason = "completed"
-        bar = tqdm(total=self.state["total_steps"], initial=self.state["step"], desc="training", unit="step",
+        bar = tqdm(total=self.state.total_steps, initial=self.state.step, desc="training", unit="step",
                    disable=not (self.config.progress and self.info.is_main), leave=False)
         try:
-            reason = self._run(started, bar)
+            with terminate_as_interrupt():  # SIGTERM (schedulers, docker stop) saves like Ctrl-C
+                reason = self._run(started, bar)
         except KeyboardInterrupt:
-            self.state["elapsed"] = time.perf_counter() - started
+            self.state.elapsed = time.perf_counter() - started
             self.save_last()
             reason = "interrupted"
             if self.info.is_main:
                 where = f"; saved {self.last_path}, continue with resume" if self.last_path else ""
-                tqdm.write(f"interrupted at epoch {self.state['epoch']}, step {self.state['step']}{where}")
+                tqdm.write(f"interrupted at epoch {self.state.epoch}, step {self.state.step}{where}")
         finally:
             bar.close()
-        self._emit(TrainEvent("end", self.state["epoch"], self.state["step"], self._lr()))
-        return TrainResult(reason, self.state["epoch"], self.state["step"], self.state["best_metric"], self.state["best_epoch"],
-                           list(self.state["history"]), self.output_dir)
+        self._emit(TrainEvent("end", self.state.epoch, self.state.step, self._lr()))
+        return TrainResult(reason, self.state.epoch, self.state.step, self.state.best_metric, self.state.best_epoch,
+                           list(self.state.history), self.output_dir)
 
     def restore_best(self) -> bool:
         """Load the best-on-validation weights (``best.pt``) into ``self.model``; False if there is none yet."""
@@ -212,29 +214,29 @@ class Trainer:
     # --- the loop -------------------------------------------------------------------------------------------
     def _run(self, started: float, bar) -> str:
         config, state = self.config, self.state
-        first_step, run_start = state["step"], time.perf_counter()
-        while state["epoch"] < config.epochs:
-            if state["step"] >= state["total_steps"]:
+        first_step, run_start = state.step, time.perf_counter()
+        while state.epoch < config.epochs:
+            if state.step >= state.total_steps:
                 return "time budget"  # the horizon was shortened to fit the budget and ended on an epoch boundary
             # the loss sums of a partly done epoch come back from the checkpoint (exact history on resume)
-            running = torch.tensor(state["epoch_sums"], dtype=torch.float64, device=self.device)
-            n_steps = state["epoch_steps"]
+            running = torch.tensor(state.epoch_sums, dtype=torch.float64, device=self.device)
+            n_steps = state.epoch_steps
             self._running = running
-            for batch in self._loader(state["epoch"], state["batch_in_epoch"]):
-                if state["step"] >= state["total_steps"]:
+            for batch in self._loader(state.epoch, state.batch_in_epoch):
+                if state.step >= state.total_steps:
                     break
                 parts = self._train_step(batch)
                 running += parts.detach().to(torch.float64)
-                n_steps = state["epoch_steps"] = n_steps + 1
-                self._emit(TrainEvent("step", state["epoch"], state["step"], self._lr(), parts[0].detach()))
-                if state["step"] % config.log_every == 0:
+                n_steps = state.epoch_steps = n_steps + 1
+                self._emit(TrainEvent("step", state.epoch, state.step, self._lr(), parts[0].detach()))
+                if state.step % config.log_every == 0:
                     self._log(parts, bar)
-                if config.time_budget and state["step"] - first_step == config.calibration_steps:
+                if config.time_budget and state.step - first_step == config.calibration_steps:
                     self._calibrate(started, run_start, first_step, bar)
                 if config.time_budget and time.perf_counter() - started > config.time_budget:
                     self._end_epoch(running, n_steps, started, finished=False)
                     return "time budget"
-            finished = state["batch_in_epoch"] >= self.batches_per_epoch
+            finished = state.batch_in_epoch >= self.batches_per_epoch
             self._end_epoch(running, n_steps, started, finished=finished)
             if not finished:
                 return "time budget"  # the shortened horizon ended inside this epoch
@@ -250,8 +252,8 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         parts[0].backward()
         self.optimizer.step()
-        self.state["step"] += 1
-        self.state["batch_in_epoch"] += 1
+        self.state.step += 1
+        self.state.batch_in_epoch += 1
         return parts
 
     def _end_epoch(self, running: torch.Tensor, n_steps: int, started: float, finished: bool) -> None:
@@ -260,23 +262,23 @@ class Trainer:
         mean = (sums / max(n_steps, 1)).tolist()
         if not all(math.isfinite(v) for v in mean):
             self._non_finite(mean[0])
-        metrics = {"epoch": state["epoch"] + int(finished), "step": state["step"], "train_loss": mean[0]}
+        metrics = {"epoch": state.epoch + int(finished), "step": state.step, "train_loss": mean[0]}
         if self.valid_set is not None and len(self.valid_set):
             valid = self.evaluate(self.valid_set)
             metrics.update({f"valid_{k}": v for k, v in valid.items()})
             criterion = self._criterion(valid)
             metrics["valid_loss"] = criterion
-            if criterion < state["best_metric"]:
-                state["best_metric"], state["best_epoch"] = criterion, metrics["epoch"]
+            if criterion < state.best_metric:
+                state.best_metric, state.best_epoch = criterion, metrics["epoch"]
                 self._save_best(metrics)
         if finished:
-            state["epoch"] += 1
-            state["batch_in_epoch"] = state["epoch_steps"] = 0
-            state["epoch_sums"] = [0.0, 0.0, 0.0]
-        state["history"].append(metrics)
-        state["elapsed"] = time.perf_counter() - started
+            state.epoch += 1
+            state.batch_in_epoch = state.epoch_steps = 0
+            state.epoch_sums = [0.0, 0.0, 0.0]
+        state.history.append(metrics)
+        state.elapsed = time.perf_counter() - started
         self.save_last()
-        self._emit(TrainEvent("epoch", metrics["epoch"], state["step"], self._lr(), mean[0], metrics))
+        self._emit(TrainEvent("epoch", metrics["epoch"], state.step, self._lr(), mean[0], metrics))
         if self.info.is_main and self.config.progress:
             tqdm.write(f"epoch {metrics['epoch']}: train loss {mean[0]:.4g}"
                        + (f"; valid {format_metrics({k[6:]: v for k, v in metrics.items() if k.startswith('valid_')}, self.units)}"
@@ -292,32 +294,32 @@ class Trainer:
         loss = float(parts[0].detach())  # the throttled sync
         if not math.isfinite(loss):
             self._non_finite(loss)
-        bar.update(self.state["step"] - bar.n)
-        bar.set_postfix(loss=f"{loss:.4g}", lr=f"{self._lr():.2e}", epoch=self.state["epoch"])
-        self._emit(TrainEvent("log", self.state["epoch"], self.state["step"], self._lr(), loss))
+        bar.update(self.state.step - bar.n)
+        bar.set_postfix(loss=f"{loss:.4g}", lr=f"{self._lr():.2e}", epoch=self.state.epoch)
+        self._emit(TrainEvent("log", self.state.epoch, self.state.step, self._lr(), loss))
 
     def _calibrate(self, started: float, run_start: float, first_step: int, bar) -> None:
         """Shorten the cosine horizon to the steps that fit in what is left of the time budget, at the rate measured
         so far in this run (validation and checkpoints included), so the learning rate still reaches ``lr_final``."""
         now = time.perf_counter()
-        seconds_per_step = (now - run_start) / max(self.state["step"] - first_step, 1)
+        seconds_per_step = (now - run_start) / max(self.state.step - first_step, 1)
         remaining = self.config.time_budget - (now - started)
-        fit = self.state["step"] + int(remaining / max(seconds_per_step, 1e-9))
+        fit = self.state.step + int(remaining / max(seconds_per_step, 1e-9))
         configured = self.config.epochs * self.batches_per_epoch
-        self.state["total_steps"] = max(self.state["step"] + 1, min(configured, fit))
-        bar.total = self.state["total_steps"]
+        self.state.total_steps = max(self.state.step + 1, min(configured, fit))
+        bar.total = self.state.total_steps
         bar.refresh()
 
     def _non_finite(self, loss: float) -> None:
         good = f"the last good checkpoint is {self.last_path}" if self.last_path and self.last_path.exists() else "no checkpoint was written"
         raise NonFiniteLossError(
-            f"training loss became {loss} at epoch {self.state['epoch']}, step {self.state['step']}: training stopped, "
+            f"training loss became {loss} at epoch {self.state.epoch}, step {self.state.step}: training stopped, "
             f"{good}. Try a lower learning rate (lr_init), float64, or check the data for outliers."
         )
 
     def _lr(self) -> float:
         c = self.config
-        return cosine_lr(self.state["step"], self.state["total_steps"], c.lr_init, c.lr_final)
+        return cosine_lr(self.state.step, self.state.total_steps, c.lr_init, c.lr_final)
 
     def _emit(self, event: TrainEvent) -> None:
         for callback in self.callbacks:
@@ -343,11 +345,11 @@ class Trainer:
 
     def save_last(self) -> None:
         """Write ``last.pt``: model, optimizer, RNG states, position and history (rank 0; atomic)."""
-        if getattr(self, "_running", None) is not None and self.state["epoch_steps"]:
-            self.state["epoch_sums"] = self._running.tolist()
+        if getattr(self, "_running", None) is not None and self.state.epoch_steps:
+            self.state.epoch_sums = self._running.tolist()
         if self.last_path is not None and self.info.is_main:
             save_atomic({**self._payload(), "train_config": self.config.to_dict(), "optimizer": self.optimizer.state_dict(),
-                         "rng": rng_state(), **{k: v for k, v in self.state.items()}}, self.last_path)
+                         "rng": rng_state(), **self.state.to_dict()}, self.last_path)
         barrier()
 
     def _save_best(self, metrics: dict[str, float]) -> None:
@@ -362,18 +364,45 @@ class Trainer:
                                   f"  this run:   {self.model.config}\nuse another output folder, or the checkpoint's options")
         if "optimizer" not in payload:
             raise CheckpointError(f"{path} holds a model only (no training state); resume needs a last.pt")
-        saved = payload["train_config"]
+        saved = payload.get("train_config")
+        if not isinstance(saved, dict) or not isinstance(saved.get("epochs"), int):
+            raise CheckpointError(f"{path} holds no valid train_config; it was not written by the trainer")
         changed = sorted(k for k, v in self.config.to_dict().items() if saved.get(k) != v and k not in _RESUMABLE_CHANGES)
         if changed:
             raise CheckpointError(f"{path} was trained with other settings of {changed}: "
                                   + ", ".join(f"{k}={saved.get(k)!r}" for k in changed))
-        self.model.load_state_dict(payload["model_state"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        set_rng_state(payload["rng"])
-        for key in self.state:
-            self.state[key] = payload[key]
+        data_changes = _data_changes(payload.get("metadata"), self.metadata)
+        if data_changes:
+            raise CheckpointError(f"{path} was trained on other data; resume continues the same task, data and split only:\n  "
+                                  + "\n  ".join(data_changes) + "\nuse another output folder, or the checkpoint's options")
+        try:
+            self.model.load_state_dict(payload["model_state"])
+            self.optimizer.load_state_dict(payload["optimizer"])
+            set_rng_state(payload["rng"])
+            self.state = TrainState.from_dict(payload, source=str(path))
+        except (KeyError, ValueError, TypeError, RuntimeError, AttributeError, IndexError) as exc:
+            raise CheckpointError(f"{path}: the training state cannot be restored ({type(exc).__name__}: {exc})") from exc
         if saved["epochs"] != self.config.epochs:
-            self.state["total_steps"] = self.config.epochs * self.batches_per_epoch
+            self.state.total_steps = self.config.epochs * self.batches_per_epoch
+
+
+def _data_changes(saved: Any, current: dict[str, Any]) -> list[str]:
+    """What differs between a checkpoint's task and this run's: the task (dataset, molecule or target, source, split
+    sizes and seed) and the target; without a recorded task, the statistics of the training targets (other training
+    data change them)."""
+    saved = saved if isinstance(saved, dict) else {}
+    changes = []
+    saved_task, task = saved.get("task") or {}, current.get("task") or {}
+    if isinstance(saved_task, dict) and (saved_task or task):
+        for key in sorted(set(saved_task) | set(task)):
+            if saved_task.get(key) != task.get(key):
+                changes.append(f"{key}: checkpoint {saved_task.get(key)!r}, this run {task.get(key)!r}")
+    if saved.get("target") != current.get("target"):
+        changes.append(f"target: checkpoint {saved.get('target')!r}, this run {current.get('target')!r}")
+    no_task = not saved_task and not task  # e.g. a notebook's Trainer: the fitted statistics stand for the data
+    if no_task and not changes and saved.get("standardization") != current.get("standardization"):
+        changes.append(f"training-target statistics: checkpoint {saved.get('standardization')}, this run {current.get('standardization')}")
+    return changes
 
 
 def evaluate_model(

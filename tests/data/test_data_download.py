@@ -115,7 +115,7 @@ def test_md17_transfer_cut_off_is_detected_without_a_hash(file_server, md17_help
 
 
 def test_md17_without_download_is_a_clear_error():
-    with pytest.raises(FileNotFoundError, match="download=False"):
+    with pytest.raises(FileNotFoundError, match="not downloaded yet"):
         load_md17("aspirin", source="md17", download=False)
 
 

@@ -39,9 +39,9 @@ def test_resume_from_the_command_line(trained, capsys):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--molecule", "water"], "unknown molecule 'water' for source 'bundled'; known: ethanol"),
-        (["--dataset", "qm9", "--target", "U1"], "unknown QM9 target 'U1'; known: mu, alpha"),
-        (["--source", "somewhere"], "unknown MD-17 source 'somewhere'"),
+        (["--molecule", "water"], "--molecule 'water': unknown molecule for source 'bundled'; known: ethanol"),
+        (["--dataset", "qm9", "--target", "U1"], "--target 'U1': unknown QM9 target; known: mu, alpha"),
+        (["--source", "somewhere"], "--source 'somewhere': unknown md17 source"),
     ],
 )
 def test_bad_arguments(arguments, message, tmp_path, capsys):

@@ -55,7 +55,7 @@ def test_resume_reproduces_the_uninterrupted_run(make, tmp_path, stop):
     assert result.stop_reason == "completed" and result.step == 8
     assert first + second == reference  # bit for bit on the CPU
     assert torch.equal(_parameters(resumed.model), _parameters(full.model))
-    assert [h["train_loss"] for h in result.history][-1] == full.state["history"][-1]["train_loss"]
+    assert [h["train_loss"] for h in result.history][-1] == full.state.history[-1]["train_loss"]
 
 
 def test_best_and_last_checkpoints(make, tmp_path):
@@ -103,7 +103,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(make, tmp_path
 
 def test_crash_mid_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
     path = tmp_path / "last.pt"
-    save_atomic({"format": "cormorant_lab/1", "value": 1}, path)
+    save_atomic({"format": "cormorant_lab/2", "value": 1}, path)
 
     def broken_save(obj, handle, *args, **kwargs):
         handle.write(b"partial bytes")
@@ -111,7 +111,7 @@ def test_crash_mid_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
-        save_atomic({"format": "cormorant_lab/1", "value": 2}, path)
+        save_atomic({"format": "cormorant_lab/2", "value": 2}, path)
     monkeypatch.undo()
     assert read_checkpoint(path)["value"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]  # no temporary file left behind
