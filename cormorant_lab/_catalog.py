@@ -11,7 +11,7 @@ DATASETS = ("md17", "qm9")
 MD17_SOURCES = ("bundled", "md17", "rmd17")
 QM9_SOURCES = ("auto", "qm9pack", "archive")
 
-#: Molecules bundled in ``data/`` (GFN2-xTB Langevin dynamics at 500 K).
+#: Molecules bundled in ``cormorant_lab/data/bundled/`` (GFN2-xTB Langevin dynamics at 500 K).
 BUNDLED_MOLECULES = ("ethanol", "malonaldehyde", "uracil", "aspirin")
 #: Molecules of the original MD-17 files on the sGDML site.
 MD17_MOLECULES = ("aspirin", "benzene", "ethanol", "malonaldehyde", "naphthalene", "salicylic_acid", "toluene", "uracil")

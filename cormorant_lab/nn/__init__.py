@@ -22,13 +22,22 @@ from ._input import InputLinear, InputMPNN, species_features
 from ._mixing import SO3Linear
 from ._normalization import CovariantNormalization, soft_normalize
 from ._output import OutputLinear, OutputPMLP, atom_invariants
-from ._persistence import CHECKPOINT_FORMAT, CheckpointError, load_model, model_from_payload, predict, read_checkpoint
+from ._persistence import (
+    CHECKPOINT_FORMAT,
+    READABLE_FORMATS,
+    CheckpointError,
+    load_model,
+    model_from_payload,
+    predict,
+    read_checkpoint,
+)
 from ._presets import PRESETS
 from ._radial import RadialPolyTrig
 
 __all__ = [
     "CHECKPOINT_FORMAT",
     "PRESETS",
+    "READABLE_FORMATS",
     "AtomLevel",
     "Cormorant",
     "CheckpointError",

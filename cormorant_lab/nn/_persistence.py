@@ -1,17 +1,18 @@
-"""A trained model on disk and back: the checkpoint format, ``load_model`` and ``predict`` on ``ase.Atoms``.
+"""A trained model on disk and back: the checkpoint format, safe reading, ``load_model`` and ``predict``.
 
 ``Cormorant.load(path)`` and ``Cormorant.predict(atoms)`` are :func:`load_model` and :func:`predict`. They live in
 ``nn`` (not ``train``) so that the model package does not import the training package: ``train`` builds on ``nn``
-(its checkpoints add the training state to this format) and re-exports these names.
+(its checkpoints add the training state to this format, see ``cormorant_lab.train``) and re-exports these names.
 
-A checkpoint is a dict saved with ``torch.save``: ``format`` (``"cormorant_lab/1"``), ``model_config`` and
-``model_state`` (rebuild with ``Cormorant(**config)``), ``metadata`` (the task and its units), and, in a
-trainer's ``last.pt``, the training state (see ``cormorant_lab.train``).
+Checkpoints hold tensors and plain types only and are read with ``torch.load(..., weights_only=True)``: loading a
+file never runs code, and a file holding any other Python object is refused with a :class:`CheckpointError`.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,41 +21,83 @@ import torch
 
 from ._cormorant import Cormorant
 
-CHECKPOINT_FORMAT = "cormorant_lab/1"
+CHECKPOINT_FORMAT = "cormorant_lab/2"
+#: Formats this version reads (format 1 stored numpy RNG states as objects: its ``last.pt`` cannot be loaded
+#: safely, its model files can).
+READABLE_FORMATS = ("cormorant_lab/1", "cormorant_lab/2")
 
 
 class CheckpointError(ValueError):
     """A file that is not a cormorant_lab checkpoint, or one that does not match the model asked for."""
 
 
+def _format_version(name: Any) -> int | None:
+    if isinstance(name, str) and name.startswith("cormorant_lab/") and name.split("/", 1)[1].isdigit():
+        return int(name.split("/", 1)[1])
+    return None
+
+
+def _global_name(line: str) -> str:
+    match = re.search(r"GLOBAL ([\w.]+)", line)
+    return match.group(1) if match else line.rstrip(".")
+
+
 def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint, with a clear error for a missing file or one that is not ours."""
+    """Load a checkpoint safely (``weights_only=True``), with a clear error for a missing file, a file that is
+    not ours, one of a newer format, or one that holds Python objects (which would run code when unpickled)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as exc:  # noqa: BLE001 -- any unpickling failure means "not a checkpoint"
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        objects = [line for line in lines if "global" in line.lower() and "unsupported" in line.lower()]
+        if objects:
+            hint = ("; a last.pt of format cormorant_lab/1 held numpy random states like this: if you trust the file, "
+                    "restart the run from its weights instead") if "numpy" in objects[0] else ""
+            raise CheckpointError(
+                f"{path} refused: it holds Python objects other than tensors and plain data, and loading them could "
+                f"run code; nothing in it was executed (it names {_global_name(objects[0])}){hint}"
+            ) from None
+        detail = next((line for line in reversed(lines) if "Unsupported" in line), lines[-1] if lines else "")
+        raise CheckpointError(f"{path} is not a readable checkpoint (UnpicklingError: {detail})") from None
+    except Exception as exc:  # noqa: BLE001 -- any other failure means "not a readable checkpoint"
         raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a cormorant_lab checkpoint (expected format {CHECKPOINT_FORMAT!r})")
-    return payload
+    found = payload.get("format") if isinstance(payload, dict) else None
+    if found in READABLE_FORMATS:
+        return payload
+    version, newest = _format_version(found), _format_version(CHECKPOINT_FORMAT)
+    readable = ", ".join(READABLE_FORMATS)
+    if version is not None and version > newest:
+        raise CheckpointError(f"{path} has checkpoint format {found!r}, written by a newer cormorant_lab; this version "
+                              f"reads {readable}: upgrade cormorant_lab to load it")
+    what = f"format {found!r}" if found is not None else ("no format entry" if isinstance(payload, dict) else type(payload).__name__)
+    raise CheckpointError(f"{path} is not a cormorant_lab checkpoint ({what}; expected one of {readable})")
 
 
 def model_from_payload(payload: dict[str, Any], source: str = "checkpoint") -> Cormorant:
-    """Build the model a checkpoint describes and load its weights; a mismatch raises :class:`CheckpointError`."""
+    """Build the model a checkpoint describes and load its weights; anything wrong raises :class:`CheckpointError`."""
+    config, state, metadata = payload.get("model_config"), payload.get("model_state"), payload.get("metadata", {})
+    if not isinstance(config, dict) or not all(isinstance(k, str) for k in config):
+        raise CheckpointError(f"{source}: no model configuration (model_config must be a dict of named arguments)")
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise CheckpointError(f"{source}: no weights (model_state must be a dict of named tensors)")
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{source}: metadata must be a dict, not {type(metadata).__name__}")
     try:
-        model = Cormorant(**payload["model_config"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{source}: its model configuration cannot be built ({exc})") from exc
-    state = payload["model_state"]
+        model = Cormorant(**config)
+    except Exception as exc:  # noqa: BLE001 -- whatever an untrusted configuration breaks, it is a bad checkpoint
+        raise CheckpointError(f"{source}: its model configuration cannot be built ({type(exc).__name__}: {exc})") from exc
     dtype = next((t.dtype for t in state.values() if t.is_floating_point()), torch.float32)
+    if dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        raise CheckpointError(f"{source}: weights of dtype {dtype} are not supported")
     model = model.to(dtype)
     try:
         model.load_state_dict(state)
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{source}: the weights do not match the model configuration stored with them:\n{exc}") from exc
-    model.metadata = dict(payload.get("metadata", {}))
+    model.metadata = dict(metadata)
     return model.eval()
 
 
