@@ -138,7 +138,7 @@ def check_covariance(
     with _exact_matmuls(), torch.no_grad():
         output, levels = evaluate(positions, charges)
         output64 = None if output is None else output.to(torch.float64)
-        levels64 = {name: vec.to(torch.float64) for name, vec in levels.items()}
+        levels64 = {name: vec.apply(_to64) for name, vec in levels.items()}
         for _ in range(n_rotations):
             rotation = random_rotation(batch, generator=generator).to(positions.device)
             shift = translation_scale * torch.randn(batch, 1, 3, generator=generator, dtype=torch.float64).to(positions.device)
@@ -240,9 +240,14 @@ def _evaluator(model) -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tens
     return evaluate
 
 
+def _to64(x: torch.Tensor) -> torch.Tensor:
+    """float64, or complex128 for complex activations (a cast to float64 would drop their imaginary part)."""
+    return x.to(torch.complex128 if x.is_complex() else torch.float64)
+
+
 def _relative_error(new: torch.Tensor, reference: torch.Tensor) -> float:
-    reference = reference.to(torch.float64)
-    difference = float((new.to(torch.float64) - reference).norm())
+    reference = _to64(reference)
+    difference = float((_to64(new) - reference).norm())
     scale = float(reference.norm())
     return difference / scale if scale > 0 else difference
 

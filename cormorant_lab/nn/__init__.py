@@ -24,6 +24,7 @@ from ._normalization import CovariantNormalization, soft_normalize
 from ._output import OutputLinear, OutputPMLP, atom_invariants
 from ._presets import PRESETS
 from ._radial import RadialPolyTrig
+from .reference import ReferenceCormorant, from_reference, to_reference_state_dict
 
 __all__ = [
     "PRESETS",
@@ -39,13 +40,16 @@ __all__ = [
     "OutputLinear",
     "OutputPMLP",
     "RadialPolyTrig",
+    "ReferenceCormorant",
     "SO3Linear",
     "SeparableEdges",
     "SoftCutoff",
     "atom_invariants",
     "edge_activations",
     "edge_geometry",
+    "from_reference",
     "pair_dot_products",
     "soft_normalize",
     "species_features",
+    "to_reference_state_dict",
 ]

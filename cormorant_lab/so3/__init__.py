@@ -22,7 +22,9 @@ Conventions
   factors, :math:`\langle l_2 m_2; l_1 m_1 | l m\rangle = (-1)^{l_1+l_2-l}\langle l_1 m_1; l_2 m_2 | l m\rangle` in
   both bases — why :func:`cg_square` needs only half the blocks of :math:`a \otimes_{cg} a`.
 * **SO(3) vectors** (:class:`SO3Vec`): part ``l`` is ``(*batch, channels, 2l+1)``; rotation acts on the last axis.
-  The network works in the real basis (real arithmetic, same mathematics).
+  The default network works in the real basis (real arithmetic). That is the paper's complex mathematics only for
+  vectors satisfying the reality condition :math:`F_{l,-m} = (-1)^m \overline{F_{l,m}}`; the reference
+  implementation's are general complex vectors (``cormorant_lab.nn.reference``, ``docs/differences.md``).
 * **At r = 0** :math:`Y_0^0 = 1/\sqrt{4\pi}` and :math:`Y_{l>0} = 0`, with zero (never NaN) gradients.
 """
 
