@@ -126,3 +126,23 @@ def test_finite_forces_on_close_contacts_and_coincident_padding(preset):
     energy, forces = model.energy_and_forces(positions, charges)
     assert torch.isfinite(energy).all() and torch.isfinite(forces).all()
     assert forces[0, 3:].abs().max() == 0
+
+
+def test_lean_levels_equal_the_textbook_form_values_and_gradients(fixture):
+    model = fixture_model(fixture, "md17", torch.float64)
+    positions, charges = batch(fixture, "md17", torch.float64)
+    positions, charges = positions[:4], charges[:4]
+    results = []
+    for lean in (False, True):
+        for level in [*model.atom_levels, *model.edge_levels]:
+            level.lean = lean
+        model.zero_grad()
+        x = positions.clone().requires_grad_(True)
+        energy = model(x, charges)
+        energy.sum().backward()
+        results.append((energy.detach(), x.grad, [p.grad.clone() for p in model.parameters()]))
+    (e0, f0, g0), (e1, f1, g1) = results
+    torch.testing.assert_close(e1, e0, rtol=1e-12, atol=0)
+    torch.testing.assert_close(f1, f0, rtol=1e-10, atol=1e-12 * float(f0.abs().max()))
+    for a, b in zip(g1, g0):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12 * float(b.abs().max()))

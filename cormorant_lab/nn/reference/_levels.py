@@ -27,6 +27,11 @@ which equals :math:`\sum_m F_{i,lm}\overline{F_{j,lm}}` only for vectors satisfy
 channel-wise CG products in the complex basis (:func:`~cormorant_lab.so3.cg_aggregate`,
 :func:`~cormorant_lab.so3.cg_product`; the full square, as the reference computes it) and complex mixing.
 Everything here is complex and unnormalized, as in the reference.
+
+Lean forms (the same function, ``ReferenceAtomLevel(..., lean=True)``, the default; tested equal to the textbook
+form, values and gradients): the neighbour sum is contracted channels-first without forming
+:math:`G = g\Upsilon` in the einsum's layout (:func:`neighbour_aggregate`), and the square is computed by its
+distinct half (:func:`~cormorant_lab.so3.cg_square`) with the mixing weights of the full square folded onto it.
 """
 
 from __future__ import annotations
@@ -36,8 +41,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ...so3 import SO3Vec, cg_aggregate, cg_product, output_channels
-from ._complex import ComplexMixing
+from ...so3 import SO3Vec, cg_aggregate, cg_product, cg_square, cg_square_expansion, output_channels
+from ...so3._cg_product import pieces_by_degree, plans_for
+from ._complex import ComplexMixing, as_complex
 from ._geometry import ChannelCutoff
 
 BASIS = "complex"
@@ -53,6 +59,26 @@ def pair_dot_products(atoms: Sequence[torch.Tensor]) -> torch.Tensor:
         signs = torch.tensor([(-1.0) ** m for m in range(-l, l + 1)], dtype=part.real.dtype, device=part.device)
         out.append(torch.einsum("bicm,bjcm->bijc", part, part.flip(-1) * signs))
     return torch.cat(out, dim=-1)
+
+
+def neighbour_aggregate(edges: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: Sequence[torch.Tensor], maxl: int) -> list[torch.Tensor]:
+    r""":math:`\sum_j G_{ij} \otimes_{cg} F_j` with :math:`G^l_{ij} = g^l_{ij}\Upsilon^l_{ij}`, channels first (lean form).
+
+    ``edges[l]`` ``(B, N, N, C)``, ``harmonics[l]`` ``(B, N, N, 2l+1)``, ``atoms[l]`` ``(B, N, C, 2l+1)``, all complex.
+    Returns the parts of ``cg_aggregate(SO3Vec(G), SO3Vec(atoms), maxl)``: ``(B, N, channels_l, 2l+1)``.
+    """
+    f = torch.cat(list(atoms), dim=-1).transpose(1, 2)  # (B, C, j, (L2+1)²)
+    plans = plans_for(len(edges) - 1, len(atoms) - 1, maxl, f, BASIS)
+    n = f.shape[2]
+
+    def row(plan) -> torch.Tensor:
+        g = edges[plan.l1].permute(0, 3, 1, 2)  # (B, C, i, j)
+        y = harmonics[plan.l1].transpose(-1, -2)  # (B, i, x, j)
+        summed = (g.unsqueeze(-2) * y.unsqueeze(1)).flatten(2, 3) @ f  # (B, C, i·x, (L2+1)²)
+        return summed.unflatten(2, (n, -1)).flatten(-2) @ plan.matrix.to(f.dtype)  # (B, C, i, Σ(2l+1))
+
+    pieces = pieces_by_degree(plans, row, min(maxl, len(edges) - 1 + len(atoms) - 1) + 1)
+    return [torch.cat(p, dim=1).transpose(1, 2) for p in pieces]
 
 
 class ReferenceEdgeLevel(nn.Module):
@@ -76,16 +102,35 @@ class ReferenceEdgeLevel(nn.Module):
                for l in range(min(degrees, self.max_sh + 1))]
         self.num_atom_degrees = len(atom_channels)
         self.mixing = ComplexMixing(cat, channels, init="randn", gain=1.0)
+        self.lean = True  # False: the textbook form (concatenate, then mix), the same function
         self.cutoff = ChannelCutoff(channels, cutoff_type, hard_cut_rad, soft_cut_rad, soft_cut_width)
 
     def forward(self, edges: Sequence[torch.Tensor] | None, atoms: Sequence[torch.Tensor], radial: torch.Tensor,
                 pair_mask: torch.Tensor, norms: torch.Tensor) -> list[torch.Tensor]:
         dots = pair_dot_products(atoms)
         edges = list(edges or [])
-        cat = [torch.cat([e for e in (edges[l] if l < len(edges) else None, dots if l < len(atoms) else None, radial) if e is not None], dim=-1)
-               for l in range(len(self.mixing.weights))]
         mask = self.cutoff(pair_mask, norms).to(radial.dtype)
-        return [g * mask for g in self.mixing(cat, channel_axis=-1)]
+        if not self.lean:  # textbook: concatenate [g^{s-1}_l, dots, η] and mix, per degree
+            cat = [torch.cat([e for e in (edges[l] if l < len(edges) else None, dots if l < len(atoms) else None, radial) if e is not None], dim=-1)
+                   for l in range(len(self.mixing.weights))]
+            return [g * mask for g in self.mixing(cat, channel_axis=-1)]
+        # lean: the blocks of each W_l apart, the dots' and η's blocks of every degree in one product each
+        weights = [as_complex(w) for w in self.mixing.weights]
+        previous = [edges[l].shape[-1] if l < len(edges) else 0 for l in range(len(weights))]
+        dot_degrees = [l for l in range(len(weights)) if l < len(atoms)]
+        d = dots.shape[-1]
+        from_dots = (dots @ torch.cat([weights[l][:, previous[l] : previous[l] + d] for l in dot_degrees]).T).split(weights[0].shape[0], dim=-1)
+        radial_cols = [weights[l][:, previous[l] + (d if l < len(atoms) else 0):] for l in range(len(weights))]
+        from_radial = (radial @ torch.cat(radial_cols).T).split(weights[0].shape[0], dim=-1)
+        out = []
+        for l, w in enumerate(weights):
+            g = from_radial[l]
+            if l < len(atoms):
+                g = g + from_dots[l]
+            if previous[l]:
+                g = g + edges[l] @ w[:, : previous[l]].T
+            out.append(g * mask)
+        return out
 
 
 class ReferenceAtomLevel(nn.Module):
@@ -98,7 +143,7 @@ class ReferenceAtomLevel(nn.Module):
         gain, init: mixing initialization (:class:`ComplexMixing`; the reference's ``level_gain``, ``weight_init``).
     """
 
-    def __init__(self, atom_channels: Sequence[int], edge_degrees: int, maxl: int, channels: int, gain: float, init: str):
+    def __init__(self, atom_channels: Sequence[int], edge_degrees: int, maxl: int, channels: int, gain: float, init: str, *, lean: bool = True):
         super().__init__()
         if len(set(atom_channels)) != 1:
             raise ValueError(f"the reference's CG products are channel-wise: every degree needs the same channels, got {list(atom_channels)}")
@@ -109,11 +154,34 @@ class ReferenceAtomLevel(nn.Module):
         cat = [sum(t[l] for t in (aggregate, atom_channels, square) if l < len(t)) for l in range(degrees)]
         cat = [n for n in cat if n]
         self.mixing = ComplexMixing(cat, channels, init=init, gain=gain)
+        self.lean, self.channels = lean, c
+        self.num_square = [square[l] if l < len(square) else 0 for l in range(len(cat))]
 
     def forward(self, atoms: Sequence[torch.Tensor], edges: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        if self.lean:
+            return self._lean(atoms, edges, harmonics)
         f = SO3Vec(list(atoms), basis=BASIS)
         g = SO3Vec([e.unsqueeze(-1) * y.unsqueeze(-2) for e, y in zip(edges, harmonics)], basis=BASIS)
         aggregate = cg_aggregate(g, f, self.maxl)
         square = cg_product(f, f, self.maxl)
         cat = SO3Vec.cat([aggregate, f.truncate(self.maxl), square])
         return self.mixing(cat.parts)
+
+    def _lean(self, atoms, edges, harmonics) -> list[torch.Tensor]:
+        """The textbook form's function: the square's mixing columns folded onto its distinct pieces, W_sq E_l."""
+        f = SO3Vec(list(atoms), basis=BASIS)
+        aggregate = neighbour_aggregate(edges, harmonics, atoms, self.maxl)
+        square = cg_square(f, self.maxl).parts
+        expansions = cg_square_expansion(self.channels, f.maxl, self.maxl)
+        out = []
+        for l, weight in enumerate(self.mixing.weights):
+            w = as_complex(weight)
+            rest = [p for p in (aggregate[l] if l < len(aggregate) else None, f.parts[l] if l < len(f.parts) else None) if p is not None]
+            x = torch.cat(rest, dim=-2) if len(rest) > 1 else rest[0]
+            k = x.shape[-2]
+            y = w[:, :k] @ x
+            if self.num_square[l]:
+                folded = w[:, k:] @ expansions[l].to(device=w.device, dtype=w.dtype)
+                y = y + folded @ square[l]
+            out.append(y)
+        return out
