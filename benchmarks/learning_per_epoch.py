@@ -15,6 +15,7 @@ Usage (about 3–4 CPU minutes per model for 20 epochs on one core)::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 from pathlib import Path
@@ -37,9 +38,14 @@ def data(seed: int, train: int = 1000, test: int = 1000):
     return pick(order[:train]), pick(order[train : train + test]), charges
 
 
+OVERRIDES: dict = {}  # --overrides: constructor arguments for the default preset (to compare initializations)
+
+
 def build(name: str, seed: int) -> Cormorant:
     torch.manual_seed(seed)
-    return Cormorant.from_preset("md17", reference=(name == "reference"))
+    if name == "reference":
+        return Cormorant.from_preset("md17", reference=True)
+    return Cormorant.from_preset("md17", **OVERRIDES)
 
 
 def test_mae(model, positions, energies, charges, batch: int = 100) -> float:
@@ -53,7 +59,7 @@ def test_mae(model, positions, energies, charges, batch: int = 100) -> float:
     return float(torch.cat(errors).mean())
 
 
-def train(name: str, epochs: int, seed: int, batch: int = 25) -> list[tuple[int, float, float]]:
+def train(name: str, epochs: int, seed: int, batch: int = 25, stop: int | None = None) -> list[tuple[int, float, float]]:
     (x_train, e_train), (x_test, e_test), charges = data(seed)
     model = build(name, seed)
     mean, std = float(e_train.mean()), float(e_train.std())
@@ -65,7 +71,7 @@ def train(name: str, epochs: int, seed: int, batch: int = 25) -> list[tuple[int,
     total = steps_per_epoch * max(epochs, 1)
     shuffle = torch.Generator().manual_seed(seed + 1)  # the same minibatches for every model
     rows, cpu, step = [], 0.0, 0
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, (stop or epochs) + 1):
         order = torch.randperm(len(e_train), generator=shuffle)
         start_cpu = time.process_time()
         for k in range(steps_per_epoch):
@@ -90,15 +96,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--models", default="reference,default")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stop", type=int, default=None, help="stop after this many epochs (the schedule still plans --epochs)")
+    parser.add_argument("--overrides", default="{}", help="JSON constructor arguments for the default preset")
     args = parser.parse_args()
+    OVERRIDES.update(json.loads(args.overrides))
     torch.set_num_threads(1)
     (_, e_train), (_, e_test), _ = data(args.seed)
     print(f"ethanol, 1000 train / 1000 test frames, batch 25, AMSGrad 1e-3 -> 1e-5 cosine over {args.epochs} epochs; "
           f"predicting the training mean: test MAE {float((e_test - e_train.mean()).abs().mean()):.3f} kcal/mol")
     for name in args.models.split(","):
         model = build(name, args.seed)
-        print(f"{name} ({'reference mode' if name == 'reference' else 'default md17 preset'}, {sum(p.numel() for p in model.parameters())} parameters):")
-        train(name, args.epochs, args.seed)
+        print(f"{name} ({'reference mode' if name == 'reference' else f'default md17 preset {OVERRIDES or ""}'}, {sum(p.numel() for p in model.parameters())} parameters):")
+        train(name, args.epochs, args.seed, stop=args.stop)
 
 
 if __name__ == "__main__":

@@ -166,17 +166,23 @@ def check(fixture: dict[str, np.ndarray]) -> None:
             energy = ours(torch.tensor(fixture[f"{preset}/positions"], dtype=dtype), torch.tensor(fixture[f"{preset}/charges"]))
             print(f"{preset} small {tag}: max relative energy difference {relative(energy.detach().numpy(), fixture[f'{preset}/energy_{tag}']):.2e}")
         torch.manual_seed(0)
+        weights = reference_model(preset, torch.float32)
+        perturb(weights, 3)
+        weights = weights.state_dict()  # float32: exact in both dtypes
+        results = {}
         for dtype, tag in ((torch.float64, "float64"), (torch.float32, "float32")):
             reference = reference_model(preset, dtype)
-            perturb(reference, 3)
+            reference.load_state_dict({k: v.to(dtype) for k, v in weights.items()})
             ours = from_reference(reference.state_dict(), preset)
             count = sum(p.numel() for p in reference.parameters())
             inputs = reference_inputs(fixture[f"{preset}/positions"], fixture[f"{preset}/charges"], SPECIES[preset], dtype)
             with torch.no_grad():
-                theirs = reference(inputs).numpy()
-                mine = ours(inputs["positions"], torch.tensor(fixture[f"{preset}/charges"])).numpy()
+                theirs = reference(inputs).double().numpy()
+                mine = ours(inputs["positions"], torch.tensor(fixture[f"{preset}/charges"])).double().numpy()
+            results[tag] = theirs
             print(f"{preset} default size ({count} parameters, ours {sum(p.numel() for p in ours.parameters())}) {tag}: "
                   f"max relative energy difference {relative(mine, theirs):.2e}")
+        print(f"{preset} default size: the reference's own float32 vs its float64: {relative(results['float32'], results['float64']):.2e}")
         assert isinstance(Cormorant.from_preset(preset, reference=True), Cormorant)
 
 
