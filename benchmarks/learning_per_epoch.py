@@ -106,7 +106,8 @@ def main() -> None:
           f"predicting the training mean: test MAE {float((e_test - e_train.mean()).abs().mean()):.3f} kcal/mol")
     for name in args.models.split(","):
         model = build(name, args.seed)
-        print(f"{name} ({'reference mode' if name == 'reference' else f'default md17 preset {OVERRIDES or ""}'}, {sum(p.numel() for p in model.parameters())} parameters):")
+        label = "reference mode" if name == "reference" else f"default md17 preset {OVERRIDES or ''}".strip()
+        print(f"{name} ({label}, {sum(p.numel() for p in model.parameters())} parameters):")
         train(name, args.epochs, args.seed, stop=args.stop)
 
 
