@@ -141,7 +141,7 @@ def check_covariance(
     with _exact_matmuls(), torch.no_grad():
         output, levels = evaluate(positions, charges)
         output64 = None if output is None else output.to(torch.float64)
-        levels64 = {name: vec.to(torch.float64) for name, vec in levels.items()}
+        levels64 = {name: vec.apply(_to64) for name, vec in levels.items()}
         for _ in range(n_rotations):
             rotation = random_rotation(batch, generator=generator).to(positions.device)
             shift = translation_scale * torch.randn(batch, 1, 3, generator=generator, dtype=torch.float64).to(positions.device)
@@ -243,10 +243,13 @@ def _evaluator(model) -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tens
     return evaluate
 
 
+def _to64(x: torch.Tensor) -> torch.Tensor:
+    """float64, or complex128 for complex activations (a cast to float64 would drop their imaginary part)."""
+    return x.to(torch.complex128 if x.is_complex() else torch.float64)
+
+
 def _relative_error(new: torch.Tensor, reference: torch.Tensor) -> float:
-    """``|new - reference| / |reference|`` (absolute where the reference is 0); ``inf`` if either is not finite: a
-    model whose output is NaN or infinite has failed, whatever the difference says (NaN compares as no error)."""
-    reference, new = reference.to(torch.float64), new.to(torch.float64)
+    reference, new = _to64(reference), _to64(new)
     if not (bool(torch.isfinite(new).all()) and bool(torch.isfinite(reference).all())):
         return math.inf
     difference = float((new - reference).norm())

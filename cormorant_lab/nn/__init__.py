@@ -33,6 +33,7 @@ from ._persistence import (
 )
 from ._presets import PRESETS
 from ._radial import RadialPolyTrig
+from .reference import ReferenceCormorant, from_reference, to_reference_state_dict
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -51,12 +52,14 @@ __all__ = [
     "OutputLinear",
     "OutputPMLP",
     "RadialPolyTrig",
+    "ReferenceCormorant",
     "SO3Linear",
     "SeparableEdges",
     "SoftCutoff",
     "atom_invariants",
     "edge_activations",
     "edge_geometry",
+    "from_reference",
     "load_model",
     "model_from_payload",
     "pair_dot_products",
@@ -64,4 +67,5 @@ __all__ = [
     "read_checkpoint",
     "soft_normalize",
     "species_features",
+    "to_reference_state_dict",
 ]

@@ -9,10 +9,13 @@ r"""``Cormorant``: the full network of Anderson, Hy & Kondor (NeurIPS 2019), wit
 * levels: edge level then atom level, CG products and the neighbour aggregate — ``_cormorant_cg``;
 * output: l = 0 parts and squared norms of every level, summed over atoms, MLP or linear head — ``_output``.
 
-Differences from the reference implementation, each where it failed: the real basis (same mathematics); a
-covariant soft normalization after every level (bounded activations, ``_normalization``); radial functions and
-their gradients finite at self pairs and padding pairs (finite forces, ``_geometry``); edge weights initialised
-with variance 1/fan-in.
+Differences from the reference implementation, each where it failed: the real basis — real activations and
+real weights, which is the same mathematics only for vectors that satisfy the reality condition
+:math:`F_{l,-m} = (-1)^m \overline{F_{l,m}}`; the reference's complex activations and weights do not, so its
+network with C channels is not this one with C channels (``docs/differences.md``; ``Cormorant.from_preset(...,
+reference=True)`` is the reference's); a covariant soft normalization after every level (bounded activations,
+``_normalization``); radial functions and their gradients finite at self pairs and padding pairs (finite forces,
+``_geometry``); edge weights initialised with variance 1/fan-in.
 
 Memory and speed (the same function, computed leaner; ``benchmarks/bench_model.py`` measures it): the
 aggregate is contracted over neighbours before the CG coupling and never forms the edges :math:`G = gY`;
@@ -86,6 +89,7 @@ class Cormorant(nn.Module):
         basis_set: ``(n_max, k_max)`` of the PolyTrig radial functions.
         cutoff_type, soft_cut_rad, soft_cut_width, hard_cut_rad: the edge mask (see ``SoftCutoff``; per level).
         level_gain, weight_init: initialization of the atom-level mixing weights (per level).
+        input_gain: factor on the input layer's last linear map at initialization (the presets use 4).
         normalization: ``"soft"`` (default, see ``_normalization``) or ``"none"`` (the reference's blow-up).
         activation: of the MLPs.
 
@@ -126,6 +130,7 @@ class Cormorant(nn.Module):
         activation: str = "leakyrelu",
         mlp_width: int = 256,
         num_mixed: int = 64,
+        input_gain: float = 1.0,
     ):
         super().__init__()
         config = {key: value for key, value in locals().items() if key not in ("self", "__class__")}
@@ -153,6 +158,11 @@ class Cormorant(nn.Module):
                                          cutoff_type=tuple(cutoff_type), width=mlp_width, activation=activation, **first_cutoff)
         else:
             self.input_layer = InputLinear(num_inputs, channels[0])
+        if input_gain != 1.0:
+            last = [m for m in self.input_layer.modules() if isinstance(m, nn.Linear)][-1]
+            with torch.no_grad():
+                last.weight.mul_(input_gain)
+                last.bias.mul_(input_gain)
         self.input_normalization = CovariantNormalization(normalization)
         self.cormorant_cg = CormorantCG(maxl=per_level["maxl"], max_sh=per_level["max_sh"], num_channels=channels,
                                         basis_set=tuple(basis_set), cutoff_type=tuple(cutoff_type), level_gain=per_level["level_gain"],
@@ -169,11 +179,27 @@ class Cormorant(nn.Module):
         self.validate_inputs = True
         self.recompute_in_backward: bool | None = None
 
+    def __new__(cls, *args, reference: bool = False, **kwargs):
+        """``Cormorant(reference=True, ...)`` builds the reference mode, :class:`~cormorant_lab.nn.reference.ReferenceCormorant`."""
+        if reference and cls is Cormorant:
+            from .reference import ReferenceCormorant
+
+            cls = ReferenceCormorant
+        return super().__new__(cls)
+
     @classmethod
     def from_preset(
-        cls, name: str, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None, **overrides
+        cls, name: str, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None, reference: bool = False,
+        **overrides,
     ) -> "Cormorant":
-        """The ``"qm9"`` or ``"md17"`` model of the paper; ``overrides`` change any constructor argument."""
+        """The ``"qm9"`` or ``"md17"`` model of the paper; ``overrides`` change any constructor argument.
+
+        ``reference=True``: the reference implementation's network, weight for weight (``cormorant_lab.nn.reference``).
+        """
+        if reference:
+            from .reference import ReferenceCormorant
+
+            return ReferenceCormorant.from_preset(name, dtype=dtype, device=device, **overrides)
         model = cls(**{**preset(name), **overrides})
         return model.to(dtype=dtype, device=device) if dtype is not None or device is not None else model
 

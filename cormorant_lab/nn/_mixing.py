@@ -12,6 +12,8 @@ would break covariance; there is no bias at all, so padding atoms (all zeros) st
 
 Initialization follows the reference implementation (``weight_init="rand"``): entries uniform in
 :math:`(-1, 1)` times ``gain / max(τ_in, τ_out)`` (``"randn"``: standard normal times the same factor).
+``"fan_in"`` (the presets'): uniform with standard deviation ``gain / sqrt(τ_in)``, so that the output has
+``gain²`` times the mean variance of its inputs whatever the channel counts.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from torch import nn
 
 from ..so3 import SO3Vec
 
-WEIGHT_INITS = ("rand", "randn")
+WEIGHT_INITS = ("rand", "randn", "fan_in")
 
 
 def mixing_weight(channels_out: int, channels_in: int, *, gain: float = 1.0, init: str = "rand") -> torch.Tensor:
@@ -32,6 +34,8 @@ def mixing_weight(channels_out: int, channels_in: int, *, gain: float = 1.0, ini
         weight = 2 * torch.rand(channels_out, channels_in) - 1
     elif init == "randn":
         weight = torch.randn(channels_out, channels_in)
+    elif init == "fan_in":
+        return (2 * torch.rand(channels_out, channels_in) - 1) * (gain * (3 / channels_in) ** 0.5)
     else:
         raise ValueError(f"weight_init must be one of {WEIGHT_INITS}, got {init!r}")
     return weight * (gain / max(channels_out, channels_in))

@@ -28,13 +28,15 @@ Conventions
   factors, :math:`\langle l_2 m_2; l_1 m_1 | l m\rangle = (-1)^{l_1+l_2-l}\langle l_1 m_1; l_2 m_2 | l m\rangle` in
   both bases — why :func:`cg_square` needs only half the blocks of :math:`a \otimes_{cg} a`.
 * **SO(3) vectors** (:class:`SO3Vec`): part ``l`` is ``(*batch, channels, 2l+1)``; rotation acts on the last axis.
-  The network works in the real basis (real arithmetic, same mathematics).
+  The default network works in the real basis (real arithmetic). That is the paper's complex mathematics only for
+  vectors satisfying the reality condition :math:`F_{l,-m} = (-1)^m \overline{F_{l,m}}`; the reference
+  implementation's are general complex vectors (``cormorant_lab.nn.reference``, ``docs/differences.md``).
 * **At r = 0** :math:`Y_0^0 = 1/\sqrt{4\pi}` and :math:`Y_{l>0} = 0`, with zero (never NaN) gradients.
 """
 
 from ._basis import complex_to_real, real_to_e3nn
 from ._cg_aggregate import cg_aggregate, cg_aggregate_separable, iter_separable_aggregate_pieces
-from ._cg_product import cg_product, output_channels
+from ._cg_product import cg_product, output_channels, pieces_by_degree, plans_for
 from ._cg_square import cg_square, cg_square_expansion, iter_square_pieces
 from ._clebsch_gordan import clebsch_gordan, clebsch_gordan_exact, clebsch_gordan_squared
 from ._rotation import check_rotation, euler_to_rotation, quaternion_to_rotation, random_rotation, rotation_to_euler
@@ -58,6 +60,8 @@ __all__ = [
     "iter_separable_aggregate_pieces",
     "iter_square_pieces",
     "output_channels",
+    "pieces_by_degree",
+    "plans_for",
     "quaternion_to_rotation",
     "random_rotation",
     "real_to_e3nn",

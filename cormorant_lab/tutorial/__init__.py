@@ -10,7 +10,9 @@ in ``tests/tutorial/``:
 * :func:`check_answer` — compares an exercise answer with the value the package computes (``_exercises``; the
   training notebooks' exercises are in ``_exercises_learning``);
 * :func:`predict_dataset` and :func:`parity_plot` — predictions against labels, drawn around ŷ = y (``_parity``);
-* :data:`CORMORANT_QM9_MAE` — the paper's QM9 test errors, for comparison (``_paper``).
+* :data:`CORMORANT_QM9_MAE` — the paper's QM9 test errors, for comparison (``_paper``);
+* :func:`reality_defect` and :func:`converter_check` — the reality condition, and the reference mode's converter
+  check (``_reality``).
 """
 
 from ._exercises import EXERCISES, check_answer
@@ -18,9 +20,10 @@ from ._exercises_learning import LEARNING_EXERCISES
 from ._paper import CORMORANT_QM9_MAE
 from ._parity import parity_plot, predict_dataset
 from ._quick import quick_mode
+from ._reality import converter_check, reality_defect
 from ._sphere import plot_on_sphere, sphere_grid
 
 EXERCISES.update(LEARNING_EXERCISES)
 
-__all__ = ["CORMORANT_QM9_MAE", "EXERCISES", "check_answer", "parity_plot", "plot_on_sphere", "predict_dataset",
-           "quick_mode", "sphere_grid"]
+__all__ = ["CORMORANT_QM9_MAE", "EXERCISES", "check_answer", "converter_check", "parity_plot", "plot_on_sphere",
+           "predict_dataset", "quick_mode", "reality_defect", "sphere_grid"]

@@ -63,7 +63,9 @@ def test_numpy_inputs(model, batch):
     assert torch.equal(model(positions.numpy(), charges.numpy()), expected)
     assert torch.allclose(model(positions.numpy().astype(np.float32), charges.numpy().astype(np.int32)), expected, atol=1e-5)
     energy, forces = model.energy_and_forces(positions.numpy(), charges.numpy())
-    assert torch.equal(energy, expected) and forces.shape == (2, 6, 3)
+    expected_energy, expected_forces = model.energy_and_forces(positions, charges)
+    assert torch.equal(energy, expected_energy) and torch.equal(forces, expected_forces)
+    assert forces.shape == (2, 6, 3) and torch.allclose(energy, expected, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("positions, charges, error, message", [

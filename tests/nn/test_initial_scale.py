@@ -1,0 +1,45 @@
+"""The default presets start with activations of order one at every level (issue 11): per-channel RMS at init."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cormorant_lab.data import bundled_path
+from cormorant_lab.nn import Cormorant
+
+ETHANOL = bundled_path("ethanol")
+
+
+def per_level_rms(model: Cormorant, positions: torch.Tensor, charges: torch.Tensor) -> dict[str, list[float]]:
+    """RMS over real atoms and channels of the per-channel norm ``||F_{i,l,c}||``, per atom level and degree."""
+    with torch.no_grad():
+        levels = model.levels(positions, charges)
+    mask = charges != 0
+    return {name: [float(p[mask].abs().square().sum(-1).mean().sqrt()) for p in vec.parts]
+            for name, vec in levels.items() if not name.startswith("edge")}
+
+
+@pytest.fixture(scope="module")
+def ethanol() -> tuple[torch.Tensor, torch.Tensor]:
+    with np.load(ETHANOL) as data:
+        return torch.tensor(data["R"][:600:100]), torch.tensor(data["z"]).repeat(6, 1)
+
+
+@pytest.mark.parametrize("preset", ["md17", "qm9"])
+def test_activations_are_order_one_at_every_level(preset, ethanol):
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        rms = per_level_rms(Cormorant.from_preset(preset, dtype=torch.float64), *ethanol)
+        assert len(rms) == 5  # input and four atom levels
+        values = [v for per_l in rms.values() for v in per_l]
+        assert 0.15 <= min(values) and max(values) <= 1.5, rms
+
+
+def test_the_reference_initialization_shrinks_with_depth(ethanol):
+    """Why the presets change the initial scale: with the reference's, level 4 is ~100x smaller than the input."""
+    torch.manual_seed(0)
+    model = Cormorant.from_preset("md17", dtype=torch.float64, weight_init="rand", level_gain=10.0, input_gain=1.0)
+    rms = per_level_rms(model, *ethanol)
+    assert max(rms["atom_4"]) < 0.05 * rms["input"][0]
