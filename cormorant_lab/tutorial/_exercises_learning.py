@@ -26,23 +26,48 @@ LEARNING_EXERCISES: dict[str, Exercise] = {
         "How many numbers does one MD-17 frame of a molecule with n_atoms atoms give the loss (energy and forces)?",
         "One energy, and a force vector (3 numbers) on every atom.",
         lambda n_atoms: 3 * int(n_atoms) + 1,
+        why="one energy plus a 3-vector of force on each atom: 3N + 1 labels, against one for an energy-only loss.",
+        example={"n_atoms": 9},
+        solution="""\
+# One energy, and a force 3-vector on each of the n_atoms atoms.
+answer = 1 + 3 * n_atoms
+""",
     ),
     "kcal_per_mol_in_ev": Exercise(
         "ASE works in eV: how many eV is 1 kcal/mol (the MD-17 energy unit)?",
         "1 eV ≈ 23.06 kcal/mol.",
         lambda: EV_PER_UNIT["kcal/mol"],
         tolerance=1e-4,
+        why="1 eV = 23.0605 kcal/mol, so the calculator multiplies kcal/mol by 1/23.0605 ≈ 0.04336.",
+        solution="""\
+# 1 eV = 23.0605 kcal/mol (1 eV × N_A = 96.485 kJ/mol, / 4.184 kJ/kcal).
+answer = 1 / 23.0605478
+""",
     ),
     "qm9_atomref_u0": Exercise(
         "The QM9 U0 target subtracts the free atoms' U0. What is Σ_atoms U0_ref (in eV) for the given atomic numbers?",
         "Sum QM9_ATOMREF_HARTREE[z][1] (the U0 column, Hartree) over the atoms, then Hartree → eV (×27.211).",
         lambda charges: _atomref_u0_ev(tuple(charges)),
         tolerance=1e-3,
+        why="the free atoms' U0 (Hartree), summed over the molecule and converted with 1 Hartree = 27.2114 eV.",
+        example={"charges": (6, 1, 1, 1, 1)},
+        solution="""\
+# Add the U0 column (index 1) of the free atoms, then convert Hartree → eV.
+from cormorant_lab.data import HARTREE_TO_EV, QM9_ATOMREF_HARTREE
+answer = sum(QM9_ATOMREF_HARTREE[z][1] for z in charges) * HARTREE_TO_EV
+""",
     ),
     "equipartition_kinetic_energy": Exercise(
         "Mean kinetic energy (eV) of a molecule of n_atoms atoms at temperature_K, centre of mass fixed?",
         "Equipartition: k_B T / 2 per degree of freedom; 3N of them, minus the 3 the FixCom constraint removes.",
         lambda n_atoms, temperature_K: _kinetic_energy_ev(int(n_atoms), float(temperature_K)),
         tolerance=1e-3,
+        why="k_B T / 2 for each of the 3N − 3 degrees of freedom left when the centre of mass is fixed.",
+        example={"n_atoms": 6, "temperature_K": 500},
+        solution="""\
+# Equipartition: k_B T / 2 per quadratic degree of freedom; 3N of them minus the 3 that FixCom removes.
+k_B = 8.617333262e-5  # eV/K
+answer = 0.5 * (3 * n_atoms - 3) * k_B * temperature_K
+""",
     ),
 }
