@@ -12,6 +12,7 @@ r"""Seeing covariance: molecules with their Cormorant features (py3Dmol), a rota
 * **Training plot** (``_training_plot``): ``TrainingPlot()(event)``, a throttled live loss plot.
 * **Colours and heat maps** (``_colors``, ``_heatmaps``): the one sign convention (red > 0, blue < 0,
   :data:`DIVERGING_COLORSCALE`), signed heat maps with row 0 on top, and the checker's level × l heat map.
+* **Static figures** (``_figures``): a molecule with its bonds, and the diagram of one Cormorant level.
 * **Offline** (``_offline``): 3Dmol.js and the ipywidgets HTML manager from local npm packages, inlined
   (:func:`install_js_packages`, :func:`threedmol_js_url`, :func:`embed_widgets_html`).
 
@@ -38,6 +39,7 @@ from ._glyphs import (
     unit_sphere_mesh,
     vector_to_l1,
 )
+from ._figures import ELEMENT_COLORS, level_diagram, molecule_figure
 from ._heatmaps import covariance_heatmap, covariance_heatmap_trace, signed_heatmap, signed_heatmap_figure
 from ._molecule import as_molecule, xyz_block
 from ._molecule_view import MoleculeView, arrow_visible_lengths, bonds, legend_html, scene_commands, view_features
@@ -60,6 +62,9 @@ __all__ = [
     "arrow_visible_lengths",
     "bonds",
     "covariance_heatmap",
+    "ELEMENT_COLORS",
+    "level_diagram",
+    "molecule_figure",
     "covariance_heatmap_trace",
     "signed_heatmap",
     "signed_heatmap_figure",

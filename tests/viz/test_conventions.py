@@ -94,3 +94,23 @@ def test_bonds_of_ethanol():
     positions, charges = viz.as_molecule(dataset[0])
     pairs = viz.bonds(positions, charges)
     assert len(pairs) == 8 and all(i < j for i, j in pairs)  # C–C, C–O, O–H and five C–H
+
+
+def test_molecule_figure_draws_every_bond():
+    dataset, _ = load_md17("ethanol")
+    positions, charges = viz.as_molecule(dataset[0])
+    figure = viz.molecule_figure(positions, charges)
+    lines, atoms = figure.data
+    assert len(atoms.x) == 9 and list(lines.x).count(None) == len(viz.bonds(positions, charges)) == 8
+    assert figure.layout.scene.aspectmode == "data"
+    with pytest.raises(ValueError, match="positions"):
+        viz.molecule_figure(positions[:3], charges)
+
+
+def test_level_diagram_names_every_piece_of_the_level():
+    figure = viz.level_diagram(2)
+    text = " ".join(a.text for a in figure.layout.annotations)
+    for piece in ("g<sup>2</sup>", "F<sup>1</sup>", "CG square", "CG message", "W<sup>2</sup>", "Y<sub>l</sub>", "𝒩"):
+        assert piece in text, piece
+    arrows = [a for a in figure.layout.annotations if a.showarrow]
+    assert len(arrows) == 16
