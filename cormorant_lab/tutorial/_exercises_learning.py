@@ -21,6 +21,17 @@ def _kinetic_energy_ev(n_atoms: int, temperature_K: float) -> float:
     return 0.5 * (3 * n_atoms - 3) * ase_units.kB * temperature_K  # FixCom removes 3 degrees of freedom
 
 
+def _molecules_to_halve(n: float, beta: float) -> float:
+    """MAE ∝ n^-β: the training-set size at which the error is half of its value at n."""
+    if beta <= 0:
+        raise ValueError(f"a learning curve that improves with data has β > 0, got {beta}")
+    return float(n) * 2.0 ** (1.0 / float(beta))
+
+
+def _md_steps(n_frames: int, save_every: int, n_equilibration: int) -> int:
+    return int(n_equilibration) + int(n_frames) * int(save_every)
+
+
 LEARNING_EXERCISES: dict[str, Exercise] = {
     "md17_labels_per_frame": Exercise(
         "How many numbers does one MD-17 frame of a molecule with n_atoms atoms give the loss (energy and forces)?",
@@ -68,6 +79,30 @@ answer = sum(QM9_ATOMREF_HARTREE[z][1] for z in charges) * HARTREE_TO_EV
 # Equipartition: k_B T / 2 per quadratic degree of freedom; 3N of them minus the 3 that FixCom removes.
 k_B = 8.617333262e-5  # eV/K
 answer = 0.5 * (3 * n_atoms - 3) * k_B * temperature_K
+""",
+    ),
+    "molecules_to_halve_error": Exercise(
+        "The learning curve is MAE(n) = a n^(−β). How many training molecules halve the error reached with n molecules?",
+        "Solve a m^(−β) = a n^(−β) / 2 for m.",
+        lambda n, beta: _molecules_to_halve(n, beta),
+        tolerance=1e-6,
+        why="m^(−β) = n^(−β)/2 gives m = n · 2^(1/β): with β = 0.5, four times the data halves the error.",
+        example={"n": 1000, "beta": 0.5},
+        solution="""\
+# a m^(-β) = a n^(-β) / 2  ⇔  (m / n)^β = 2  ⇔  m = n · 2^(1/β)
+answer = n * 2 ** (1 / beta)
+""",
+    ),
+    "md_steps_for_frames": Exercise(
+        "How many MD steps (energy and force evaluations) does the generator take for n_frames frames saved every "
+        "save_every steps after n_equilibration steps of equilibration?",
+        "Equilibration first, then save_every steps for each saved frame.",
+        lambda n_frames, save_every, n_equilibration: _md_steps(n_frames, save_every, n_equilibration),
+        why="n_equilibration + n_frames × save_every: spacing the frames costs steps, and buys less correlated data.",
+        example={"n_frames": 60, "save_every": 5, "n_equilibration": 200},
+        solution="""\
+# equilibration, then save_every steps per saved frame
+answer = n_equilibration + n_frames * save_every
 """,
     ),
 }

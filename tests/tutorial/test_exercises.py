@@ -21,6 +21,8 @@ CLOSED_FORMS = {
     "kcal_per_mol_in_ev": (1 / 23.0605478, {}),
     "qm9_atomref_u0": ((-37.846772 - 4 * 0.500273) * 27.211386, {"charges": (6, 1, 1, 1, 1)}),
     "equipartition_kinetic_energy": (0.5 * (3 * 6 - 3) * 8.617333e-5 * 500, {"n_atoms": 6, "temperature_K": 500}),
+    "molecules_to_halve_error": (4000.0, {"n": 1000, "beta": 0.5}),
+    "md_steps_for_frames": (2000 + 400 * 5, {"n_frames": 400, "save_every": 5, "n_equilibration": 2000}),
     # answers that are code or a yes/no, examined by the exercise's judge
     "cg_exchange_sign": (lambda l1, l2, l: 1 if (l1 + l2 + l) % 2 == 0 else -1, {}),
     "parity_sign": (lambda l: 1 - 2 * (l % 2), {}),
