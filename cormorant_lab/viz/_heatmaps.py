@@ -28,11 +28,11 @@ def signed_heatmap(matrix: Any, *, x: list[str] | None = None, y: list[str] | No
 
     Put it in a figure whose y axis has ``autorange="reversed"`` (as :func:`signed_heatmap_figure` does) so row 0 is on top.
     """
+    if np.iscomplexobj(matrix) or getattr(matrix, "is_complex", lambda: False)():
+        raise ValueError("signed_heatmap draws real matrices; pass .real, .imag or .abs()")
     z = np.asarray(matrix, dtype=float)
     if z.ndim != 2:
         raise ValueError(f"signed_heatmap needs a matrix (rows, cols), got shape {z.shape}")
-    if np.iscomplexobj(matrix):
-        raise ValueError("signed_heatmap draws real matrices; pass .real, .imag or .abs()")
     bound = float(bound) if bound is not None else (float(np.abs(z).max()) or 1.0)
     return go.Heatmap(z=z, x=x, y=y, colorscale=DIVERGING_COLORSCALE, zmin=-bound, zmax=bound, zmid=0.0,
                       showscale=showscale)

@@ -50,6 +50,8 @@ def test_signed_heatmap_rows_top_down_symmetric_range():
     assert figure.layout.yaxis.autorange == "reversed" and figure.data[0].zmin == -2.0 and figure.data[0].zmax == 2.0
     with pytest.raises(ValueError, match="matrix"):
         viz.signed_heatmap([1.0, 2.0])
+    with pytest.raises(ValueError, match="real"):
+        viz.signed_heatmap(torch.eye(2, dtype=torch.complex128))
 
 
 def test_covariance_heat_maps_read_the_same_way(small_model, molecule):
