@@ -231,11 +231,15 @@ def _run_notebook(context, lab, name: str):
     """Open ``name`` in JupyterLab, Run All, wait; return the page and the final state."""
     url, token, _ = lab
     page = context.new_page()
-    page.goto(f"{url}/lab/tree/{name}?token={token}")
+    # a workspace of its own (reset): the lab must not restore the previous notebook's tab, whose kernel is gone
+    workspace = Path(name).stem.replace("_", "-")
+    page.goto(f"{url}/lab/workspaces/{workspace}/tree/{name}?token={token}&reset")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.sessionContext"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=90_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                           " && window.jupyterapp.shell.currentWidget.sessionContext.isReady"
+                           f" && window.jupyterapp.shell.currentWidget.context.path === {json.dumps(name)}", timeout=90_000)
+    page.evaluate("() => { const app = window.jupyterapp; app.shell.activateById(app.shell.currentWidget.id);"
+                  " return app.commands.execute('notebook:run-all-cells'); }")
     deadline, state = time.monotonic() + RUN_ALL_TIMEOUT, None
     while time.monotonic() < deadline:
         state = page.evaluate(NOTEBOOK_STATE)
