@@ -178,10 +178,11 @@ WIDGET_FAILURES = r"""() => {
   return bad;
 }"""
 
-# Every plotly figure: its trace count and size (a figure with no traces or no size draws nothing).
+# Every plotly figure: its trace and annotation counts and size (with none of them, or no size, it draws nothing).
 PLOTLY_FIGURES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => {
   const box = p.getBoundingClientRect();
-  return {traces: (p._fullData || []).length, width: box.width, height: box.height};
+  return {traces: (p._fullData || []).length, annotations: ((p._fullLayout || {}).annotations || []).length,
+          width: box.width, height: box.height};
 })"""
 
 # The explorer's plotly figure is the one with a heatmap; its trace 2 holds the "after" bars.
@@ -258,7 +259,8 @@ def _check_what_a_reader_sees(page, state, stem: str) -> None:
     assert page.evaluate(WIDGET_FAILURES) == [], "a widget did not render"
     figures = page.evaluate(PLOTLY_FIGURES)
     for index, figure in enumerate(figures):
-        assert figure["traces"] > 0 and figure["width"] > 50 and figure["height"] > 50, (stem, index, figure)
+        drawn = figure["traces"] > 0 or figure["annotations"] > 0  # a diagram may be annotations only
+        assert drawn and figure["width"] > 50 and figure["height"] > 50, (stem, index, figure)
         image = _screenshot(page.locator(".js-plotly-plot").nth(index), f"{stem}_plotly_{index}.png")
         assert _drawn_fraction(image) > 0.01, f"{stem}: plotly figure {index} is blank"
     canvases = page.locator("div[id^='3dmolviewer_'] canvas")
