@@ -20,7 +20,7 @@ ELEMENT_COLORS = {1: "#f2f2f2", 6: "#404040", 7: "#3050f8", 8: "#ff0d0d", 9: "#9
 ELEMENT_SYMBOLS = {1: "H", 6: "C", 7: "N", 8: "O", 9: "F"}
 
 
-def molecule_figure(positions, charges, *, title: str | None = None, size: int = 380) -> go.Figure:
+def molecule_figure(positions, charges, *, title: str | None = None, size: int = 440) -> go.Figure:
     """A 3D scatter of ``positions`` ``(N, 3)`` Å with ``charges`` ``(N,)``: atoms labelled by index, bonds drawn."""
     p = torch.as_tensor(positions, dtype=torch.float64).detach().cpu()
     z = torch.as_tensor(charges).detach().cpu().reshape(-1)
