@@ -64,7 +64,7 @@ class TrainingPlot:
 
         rows = 1 + len(self.panels)
         figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-        figure.update_layout(title=title, width=640, height=220 + 170 * (rows - 1), margin=dict(l=70, r=20, t=50, b=40))
+        figure.update_layout(title=dict(text=title, x=0.12), width=680, height=220 + 170 * (rows - 1), margin=dict(l=95, r=20, t=50, b=40))
         figure.update_yaxes(type=axis_type)
         figure.update_yaxes(title_text="loss (standardised, no unit)", row=1, col=1)
         for row, axis_title in enumerate(self.panels.values(), start=2):
