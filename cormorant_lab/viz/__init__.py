@@ -10,6 +10,9 @@ r"""Seeing covariance: molecules with their Cormorant features (py3Dmol), a rota
 * **Rotation explorer** (``_explorer``): ZYZ Euler sliders, random rotation, plotly panels of output, features
   before/after and the live covariance error (:class:`RotationExplorer`).
 * **Training plot** (``_training_plot``): ``TrainingPlot()(event)``, a throttled live loss plot.
+* **Colours and heat maps** (``_colors``, ``_heatmaps``): the one sign convention (red > 0, blue < 0,
+  :data:`DIVERGING_COLORSCALE`), signed heat maps with row 0 on top, and the checker's level × l heat map.
+* **Static figures** (``_figures``): a molecule with its bonds, and the diagram of one Cormorant level.
 * **Offline** (``_offline``): 3Dmol.js and the ipywidgets HTML manager from local npm packages, inlined
   (:func:`install_js_packages`, :func:`threedmol_js_url`, :func:`embed_widgets_html`).
 
@@ -20,6 +23,7 @@ Quick start (in JupyterLab)::
     RotationExplorer(model, atoms)
 """
 
+from ._colors import DIVERGING_COLORSCALE, SIGN_CONVENTION
 from ._explorer import RotationExplorer
 from ._features import AtomFeatures, atom_features, atom_levels, select_features
 from ._glyphs import (
@@ -35,8 +39,10 @@ from ._glyphs import (
     unit_sphere_mesh,
     vector_to_l1,
 )
+from ._figures import ELEMENT_COLORS, level_diagram, molecule_figure
+from ._heatmaps import covariance_heatmap, covariance_heatmap_trace, signed_heatmap, signed_heatmap_figure
 from ._molecule import as_molecule, xyz_block
-from ._molecule_view import MoleculeView, legend_html, scene_commands, view_features
+from ._molecule_view import MoleculeView, arrow_visible_lengths, bonds, legend_html, scene_commands, view_features
 from ._offline import (
     embed_widgets_html,
     find_3dmol_js,
@@ -51,6 +57,17 @@ from ._scene import FeatureScene, GlyphScales, diverging_color, feature_scene
 from ._training_plot import TrainingPlot
 
 __all__ = [
+    "DIVERGING_COLORSCALE",
+    "SIGN_CONVENTION",
+    "arrow_visible_lengths",
+    "bonds",
+    "covariance_heatmap",
+    "ELEMENT_COLORS",
+    "level_diagram",
+    "molecule_figure",
+    "covariance_heatmap_trace",
+    "signed_heatmap",
+    "signed_heatmap_figure",
     "L1_TO_CARTESIAN",
     "L2_BASIS",
     "L2_HARMONIC_SCALE",

@@ -25,12 +25,12 @@ from plotly.subplots import make_subplots
 from ..checks import check_covariance
 from ..so3 import euler_to_rotation, random_rotation, rotation_to_euler, wigner_d
 from ._features import AtomFeatures, atom_levels, model_inputs, one_thread, select_features
+from ._heatmaps import ERROR_FLOOR, covariance_heatmap_trace  # noqa: F401  (ERROR_FLOOR: kept importable here)
 from ._molecule import as_molecule
 from ._molecule_view import MoleculeView
 from ._scene import FeatureScene, GlyphScales, feature_scene
 
 COMPONENTS = [f"l1 m{m:+d}" for m in (-1, 0, 1)] + [f"l2 m{m:+d}" for m in (-2, -1, 0, 1, 2)]
-ERROR_FLOOR = 1e-17  # log10 of a zero error is drawn as -17
 
 
 def _degrees_slider(name: str, maximum: float) -> widgets.FloatSlider:
@@ -109,6 +109,7 @@ class RotationExplorer:
                            marker=dict(symbol="diamond-open", size=11, color="#d62728", line=dict(width=2)), row=2, col=1)
         figure.add_heatmap(x=[], y=[], z=[], zmin=-17, zmax=0, colorscale="Viridis", name="log10 error",
                            texttemplate="%{z:.0f}", colorbar=dict(len=0.28, y=0.12, title="log₁₀"), row=3, col=1)
+        figure.update_yaxes(autorange="reversed", row=3, col=1)  # levels top to bottom, as in covariance_heatmap
         figure.update_xaxes(tickvals=positions, ticktext=COMPONENTS, row=2, col=1)
         figure.update_layout(width=560, height=720, margin=dict(l=60, r=20, t=40, b=30), barmode="overlay",
                              legend=dict(orientation="h", y=-0.05))
@@ -172,11 +173,8 @@ class RotationExplorer:
             data[2].y = _components(after, self.atom)
             data[3].y = _components(self.predicted(rotation), self.atom)
             if self.report is not None:
-                names = list(self.report.covariance_errors)
-                width = max(len(v) for v in self.report.covariance_errors.values())
-                z = [[math.log10(max(e, ERROR_FLOOR)) for e in v] + [None] * (width - len(v))
-                     for v in self.report.covariance_errors.values()]
-                data[4].x, data[4].y, data[4].z = [f"l={l}" for l in range(width)], names, z
+                trace = covariance_heatmap_trace(self.report)  # the same rows and columns as notebook 04's picture
+                data[4].x, data[4].y, data[4].z = trace.x, trace.y, trace.z
 
     def _refresh_view(self) -> None:
         if self.view.viewer_id is None:

@@ -22,11 +22,9 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from ._colors import NEGATIVE, POSITIVE, ZERO, diverging_color  # noqa: F401  (re-exported: the one convention)
 from ._features import AtomFeatures
 from ._glyphs import ellipsoid_matrix, l1_to_vector, l2_to_tensor
-
-#: Diverging colour scale for l = 0 (coolwarm end points): value -1 → blue, 0 → white, +1 → red.
-NEGATIVE, ZERO, POSITIVE = (59, 76, 192), (255, 255, 255), (180, 4, 38)
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ def feature_scene(
     features: AtomFeatures,
     *,
     scales: GlyphScales | None = None,
-    arrow_length: float = 1.2,
+    arrow_length: float = 1.5,
     sphere_radius: float = 0.5,
     min_sphere_radius: float = 0.06,
     ellipsoid_radius: float = 0.3,
@@ -105,10 +103,3 @@ def feature_scene(
         arrow_length=arrow_length, sphere_radius=sphere_radius, ellipsoid_radius=ellipsoid_radius,
     )
 
-
-def diverging_color(value: float) -> str:
-    """``#rrggbb`` on the blue–white–red scale for ``value`` in [-1, 1] (clipped)."""
-    t = max(-1.0, min(1.0, float(value)))
-    end = POSITIVE if t >= 0 else NEGATIVE
-    rgb = [round(z + abs(t) * (e - z)) for z, e in zip(ZERO, end)]
-    return "#{:02x}{:02x}{:02x}".format(*rgb)

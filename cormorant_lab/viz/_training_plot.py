@@ -10,7 +10,12 @@
   entries are ignored; ``"final": True`` forces a redraw), for a hand-written loop.
 
 Every event is recorded (:attr:`TrainingPlot.history`, filled at each redraw); the figure is redrawn at most once
-every ``min_interval`` seconds (and on :meth:`TrainingPlot.flush`), in one batched update.
+every ``min_interval`` seconds (and on :meth:`TrainingPlot.flush`), in one batched update. The first event is drawn
+at once, as a marker (a line of one point would be invisible).
+
+Quantities of different units never share an axis when ``panels`` is given: the losses (standardised, no unit) go to
+the top panel, and each metric whose name contains a key of ``panels`` to a panel of its own, its y axis titled with the
+value, e.g. ``panels={"energy": "energy error (kcal/mol)", "forces": "force error (kcal/mol/Å)"}``.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ class TrainingPlot:
     """
 
     def __init__(self, *, min_interval: float = 0.5, x: str = "step", log_y: bool = True, title: str = "training",
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, panels: Mapping[str, str] | None = None):
         if x not in ("step", "epoch"):
             raise ValueError(f"x must be 'step' or 'epoch', got {x!r}")
         self.min_interval, self.x, self.clock = float(min_interval), x, clock
@@ -49,8 +54,32 @@ class TrainingPlot:
         self.redraws = 0
         self._pending: list[tuple[str, float, float | torch.Tensor]] = []
         self._last_draw = -math.inf
-        self.figure = go.FigureWidget(layout=dict(title=title, width=640, height=360, margin=dict(l=60, r=20, t=40, b=40),
-                                                  xaxis=dict(title=x), yaxis=dict(type="log" if log_y else "linear")))
+        self.panels = dict(panels or {})
+        axis_type = "log" if log_y else "linear"
+        if not self.panels:
+            self.figure = go.FigureWidget(layout=dict(title=title, width=640, height=360, margin=dict(l=60, r=20, t=40, b=40),
+                                                      xaxis=dict(title=x), yaxis=dict(type=axis_type)))
+            return
+        from plotly.subplots import make_subplots
+
+        rows = 1 + len(self.panels)
+        figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+        figure.update_layout(title=dict(text=title, x=0.12), width=680, height=220 + 170 * (rows - 1), margin=dict(l=95, r=20, t=50, b=40))
+        figure.update_yaxes(type=axis_type)
+        figure.update_yaxes(title_text="loss (standardised, no unit)", row=1, col=1)
+        for row, axis_title in enumerate(self.panels.values(), start=2):
+            figure.update_yaxes(title_text=axis_title, row=row, col=1)
+        figure.update_xaxes(title_text=x, row=rows, col=1)
+        self.figure = go.FigureWidget(figure)
+
+    def _row(self, name: str) -> int | None:
+        """The panel of curve ``name``: 1 for losses and unmatched names, else the first panel whose key it contains."""
+        if not self.panels or "loss" in name:
+            return 1 if self.panels else None
+        for row, key in enumerate(self.panels, start=2):
+            if key in name:
+                return row
+        return 1
 
     def __call__(self, event: Any) -> None:
         """Record one event; redraw if ``min_interval`` has passed since the last redraw, or at the end."""
@@ -88,7 +117,10 @@ class TrainingPlot:
         with self.figure.batch_update():
             for name, points in self.history.items():
                 if name not in traces:
-                    self.figure.add_scatter(x=[], y=[], mode="lines+markers" if name != "loss" else "lines", name=name)
+                    row = self._row(name)
+                    where = dict(row=row, col=1) if row is not None else {}
+                    self.figure.add_scatter(x=[], y=[], mode="lines+markers", name=name,
+                                            marker=dict(size=3 if name == "loss" else 6), **where)
                     traces[name] = self.figure.data[-1]
                 traces[name].x, traces[name].y = [p[0] for p in points], [p[1] for p in points]
         self.redraws += 1

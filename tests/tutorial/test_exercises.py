@@ -4,7 +4,8 @@ import pytest
 import sympy
 import torch
 
-from cormorant_lab.tutorial import EXERCISES, check_answer
+from cormorant_lab.so3 import SO3Vec
+from cormorant_lab.tutorial import EXERCISES, check_answer, show_solution, solution_answer
 
 # The closed forms the notebooks teach; the checker computes its own values with the package.
 CLOSED_FORMS = {
@@ -20,6 +21,17 @@ CLOSED_FORMS = {
     "kcal_per_mol_in_ev": (1 / 23.0605478, {}),
     "qm9_atomref_u0": ((-37.846772 - 4 * 0.500273) * 27.211386, {"charges": (6, 1, 1, 1, 1)}),
     "equipartition_kinetic_energy": (0.5 * (3 * 6 - 3) * 8.617333e-5 * 500, {"n_atoms": 6, "temperature_K": 500}),
+    "molecules_to_halve_error": (4000.0, {"n": 1000, "beta": 0.5}),
+    "md_steps_for_frames": (2000 + 400 * 5, {"n_frames": 400, "save_every": 5, "n_equilibration": 2000}),
+    # answers that are code or a yes/no, examined by the exercise's judge
+    "cg_exchange_sign": (lambda l1, l2, l: 1 if (l1 + l2 + l) % 2 == 0 else -1, {}),
+    "parity_sign": (lambda l: 1 - 2 * (l % 2), {}),
+    "inversion_is_rotation": (False, {}),
+    "mirror_same_energy": (False, {}),
+    "gated_nonlinearity": (lambda f: SO3Vec([f[0] ** 3] + [p * (1 + n.unsqueeze(-1)) for p, n in zip(f.parts[1:], f.norms()[1:])]), {}),
+    "broken_levels": (("atom_2", "edge_3", "atom_3"), {"levels": ("input", "edge_1", "atom_1", "edge_2", "atom_2", "edge_3", "atom_3"), "broken_at": "atom_2"}),
+    "l1_arrow_direction": ((0.5, -2.0, 1.0), {"features": (-2.0, 1.0, 0.5)}),
+    "ellipsoid_volume": (1.0, {}),
 }
 
 
@@ -57,3 +69,42 @@ def test_unanswered_prints_the_question(capsys):
 def test_unknown_exercise():
     with pytest.raises(KeyError, match="known"):
         check_answer("no_such_exercise", 1.0)
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_every_solution_passes_the_same_checker(name, capsys):
+    """What CI runs instead of executing solution cells: each packaged solution, through check_answer."""
+    exercise = EXERCISES[name]
+    assert exercise.solution.strip() and "answer" in exercise.solution
+    assert check_answer(name, solution_answer(name), **exercise.example)
+    assert "✓" in capsys.readouterr().out
+
+
+def test_show_solution_prints_without_running(capsys):
+    show_solution("cg_11_1m1_00")
+    out = capsys.readouterr().out
+    assert "answer = 1 / math.sqrt(3)" in out and "✓" not in out
+
+
+@pytest.mark.parametrize("wrong, reason", [
+    (-1 / math.sqrt(3), "wrong sign"), (2 / math.sqrt(3), "factor of 2"), (0.1, "not this value"), ("0.57", "number"),
+])
+def test_wrong_numbers_say_why(wrong, reason, capsys):
+    assert not check_answer("cg_11_1m1_00", wrong)
+    assert reason in capsys.readouterr().out
+
+
+def test_judges_reject_wrong_code_and_say_why(capsys):
+    assert not check_answer("cg_exchange_sign", lambda l1, l2, l: 1)
+    assert "swapping the factors multiplies the block by -1" in capsys.readouterr().out
+    assert not check_answer("parity_sign", lambda l: 1)
+    assert "at l = 1" in capsys.readouterr().out
+    assert not check_answer("gated_nonlinearity", lambda f: SO3Vec([torch.relu(p) for p in f]))
+    assert "not covariant" in capsys.readouterr().out
+    assert not check_answer("gated_nonlinearity", lambda f: f * 3.0)
+    assert "linear" in capsys.readouterr().out
+    assert not check_answer("gated_nonlinearity", lambda f: 1 / 0)
+    assert "ZeroDivisionError" in capsys.readouterr().out
+    assert not check_answer("inversion_is_rotation", True) and not check_answer("inversion_is_rotation", "no")
+    assert not check_answer("broken_levels", ("atom_1",), levels=("input", "edge_1", "atom_1", "edge_2"), broken_at="atom_1")
+    assert not check_answer("l1_arrow_direction", (1.0, 0.0, 0.0), features=(1.0, 0.0, 0.0))  # (y, z, x) order

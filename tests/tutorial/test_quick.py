@@ -23,3 +23,18 @@ def test_quick_mode_reads_the_environment(monkeypatch):
     assert quick_mode()
     monkeypatch.delenv("CORMORANT_LAB_QUICK")
     assert not quick_mode()
+
+
+def test_notebook_size():
+    import pytest
+
+    from cormorant_lab.tutorial import notebook_size
+
+    assert notebook_size({}) == "default"
+    assert notebook_size({"CORMORANT_LAB_QUICK": "1"}) == "quick"
+    assert notebook_size({"CORMORANT_LAB_SIZE": "Paper"}) == "paper"
+    assert notebook_size({"CORMORANT_LAB_SIZE": "quick", "CORMORANT_LAB_QUICK": "1"}) == "quick"
+    with pytest.raises(ValueError, match="one of"):
+        notebook_size({"CORMORANT_LAB_SIZE": "huge"})
+    with pytest.raises(ValueError, match="contradicts"):
+        notebook_size({"CORMORANT_LAB_SIZE": "paper", "CORMORANT_LAB_QUICK": "1"})

@@ -47,3 +47,25 @@ def test_plot_on_sphere_adds_to_subplots_and_rejects_complex_values():
         plot_on_sphere(spherical_harmonics(1, points, basis="complex"), points)
     with pytest.raises(ValueError, match="shape"):
         plot_on_sphere(points[..., 0][:, :5], points)
+
+
+def test_harmonics_figure_labels_every_panel_and_keeps_its_title():
+    import pytest
+
+    pytest.importorskip("plotly")
+    from cormorant_lab.tutorial import harmonics_figure
+
+    figure = harmonics_figure(2, 7, 13)
+    titles = [a.text for a in figure.layout.annotations]
+    assert titles[:4] == ["l=0, m=0: 1", "l=1, m=-1: y", "l=1, m=0: z", "l=1, m=1: x"] and len(titles) == 9
+    # p_y and p_x are told apart by their axes: each panel labels x, y, z
+    scenes = [figure.layout[name] for name in figure.layout if name.startswith("scene")]
+    assert len(scenes) == 9 and all(scene.xaxis.title.text == "x" and scene.zaxis.title.text == "z" for scene in scenes)
+    assert figure.layout.margin.t >= 50 and "red > 0" in figure.layout.title.text
+    # panel (l=1, m=1) really is the harmonic along x: its largest value sits at +x
+    surface = figure.data[3]
+    values = surface.surfacecolor
+    i, j = divmod(int(values.argmax()), values.shape[1])
+    assert surface.x[i][j] > 0.9 * abs(surface.x).max()
+    with pytest.raises(ValueError, match="l ≤ 2"):
+        harmonics_figure(3)

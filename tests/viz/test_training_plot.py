@@ -70,3 +70,16 @@ def test_trainer_events():
     assert plot.redraws == 2
     assert [p for p in plot.history["loss"]] == [(float(s), pytest.approx(1.0 / s)) for s in range(1, 6)]
     assert {trace.name for trace in plot.figure.data} == {"loss", "train_loss", "valid_loss", "valid_energy_mae"}
+
+
+def test_panels_keep_units_apart_and_the_first_point_shows():
+    plot = TrainingPlot(min_interval=0.0, panels={"energy": "energy error (kcal/mol)", "forces": "force error (kcal/mol/Å)"})
+    plot({"epoch": 0, "step": 1, "loss": 2.0})
+    assert "markers" in plot.figure.data[0].mode  # one point of a line-only trace would draw nothing
+    plot({"epoch": 1, "step": 2, "loss": 1.0, "valid_loss": 1.5, "valid_energy_mae": 3.0, "valid_forces_mae": 9.0})
+    axes = {trace.name: trace.yaxis for trace in plot.figure.data}
+    assert axes["loss"] == axes["valid_loss"] == "y"
+    assert axes["valid_energy_mae"] == "y2" and axes["valid_forces_mae"] == "y3"
+    layout = plot.figure.layout
+    assert "kcal/mol)" in layout.yaxis2.title.text and "kcal/mol/Å" in layout.yaxis3.title.text
+    assert "standardised" in layout.yaxis.title.text and "loss" not in (layout.title.text or "")
