@@ -32,6 +32,7 @@ from torch import nn
 from ..so3 import SO3Vec, cg_aggregate, cg_square_expansion, output_channels
 from ..so3._cg_aggregate import iter_separable_aggregate_pieces
 from ..so3._cg_square import iter_square_pieces
+from ._cg_plans import CouplingPlans
 from ._edge_level import SeparableEdges
 from ._mixing import SO3Linear, broadcast_matmul, matmuls_recomputing
 from ._normalization import CovariantNormalization
@@ -83,6 +84,8 @@ class AtomLevel(nn.Module):
         self._square_columns = tuple(
             (self.atom_channels[l] if l < in_degrees else 0, square[l]) if l < len(square) else None for l in range(self.maxl + 1)
         )
+        self.square_plans = CouplingPlans(in_degrees - 1, in_degrees - 1, self.maxl, basis="real", square=True)
+        self.aggregate_plans = CouplingPlans(self.max_sh, in_degrees - 1, self.maxl, basis="real")
         for l, expansion in enumerate(cg_square_expansion(channels, in_degrees - 1, self.maxl)):
             self.register_buffer(f"_square_expansion_{l}", expansion.to(torch.get_default_dtype()), persistent=False)
 
@@ -125,12 +128,14 @@ class AtomLevel(nn.Module):
         """
         channels_first = [part.transpose(-2, -3).contiguous() for part in atoms.parts]  # (B, C, N, 2l+1), small
         yield from enumerate(channels_first[: self.maxl + 1])
-        square = iter_square_pieces(channels_first, self.maxl, atoms.basis)
+        own = atoms.basis == "real"  # the plans held as buffers are real-basis ones
+        square = iter_square_pieces(channels_first, self.maxl, atoms.basis, plans=self.square_plans() if own else None)
         yield from square if lazy else list(square)
         if isinstance(edges, SeparableEdges):
             f_all = torch.cat(channels_first, dim=-1)
             chunk = COMPONENTS_PER_CHUNK if lean else None
-            yield from iter_separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis, chunk=chunk)
+            plans = self.aggregate_plans() if own and len(edges.scalars) == self.max_sh + 1 else None
+            yield from iter_separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis, chunk=chunk, plans=plans)
         else:
             yield from enumerate(part.transpose(-2, -3) for part in cg_aggregate(edges, atoms, self.maxl).parts)
 

@@ -96,18 +96,21 @@ def iter_separable_aggregate_pieces(
     basis: str,
     *,
     chunk: int | None = None,
+    plans=None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``).
 
     ``chunk``: how many harmonic components of G to form at once (``None``: all of a degree; fewest operations).
+    ``plans``: the coupling plans, if the caller holds them (default: the cached ones).
     """
-    plans, row_coupled, _ = _separable_rows(scalars, harmonics, f_channels_first, maxl, basis, chunk)
+    plans, row_coupled, _ = _separable_rows(scalars, harmonics, f_channels_first, maxl, basis, chunk, plans)
     return iter_pieces(plans, row_coupled)
 
 
-def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str, chunk: int | None = None):
+def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str, chunk: int | None = None, plans=None):
     max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
-    plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
+    if plans is None:
+        plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
     row_coupled = lambda plan: _SeparableCoupledSum.apply(scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk)
     return plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1
 
