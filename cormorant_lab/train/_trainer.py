@@ -36,7 +36,7 @@ from ._metrics import ErrorAccumulator, TargetUnits, format_metrics
 from ._standardize import Standardization, apply_standardization, fit_standardization
 
 # Fields a resumed run may change: they do not alter the sequence of updates (or only extend it: epochs).
-_RESUMABLE_CHANGES = {"epochs", "time_budget", "device", "progress", "log_every", "num_workers", "eval_batch_size"}
+_RESUMABLE_CHANGES = {"epochs", "time_budget", "device", "progress", "log_every", "num_workers", "eval_batch_size", "compile"}
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -80,6 +80,26 @@ def resolve_device(device: str | torch.device | None, info: DistInfo | None = No
     if torch.cuda.is_available():
         return torch.device("cuda", (info or current()).local_rank % torch.cuda.device_count())
     return torch.device("cpu")
+
+
+def _compile(model: nn.Module, datasets: dict[str, MoleculeDataset | None]) -> None:
+    """Compile ``model``'s forward pass in place (``nn.Module.compile``, ``fullgraph=True``).
+
+    The per-forward charge check needs a host synchronisation, which a compiled graph cannot hold: the charges of
+    the datasets are checked once here instead (a ``ValueError`` names the dataset, molecule and charge), and the
+    model's check is switched off.
+    """
+    species = getattr(model, "_species", None)
+    if species is not None:
+        known = species.cpu()
+        for name, dataset in datasets.items():
+            for i in range(len(dataset) if dataset is not None else 0):
+                charges = torch.as_tensor(dataset[i]["charges"])
+                unknown = charges[~torch.isin(charges, known) & (charges != 0)]
+                if unknown.numel():
+                    raise ValueError(f"{name}: molecule {i} has charge {int(unknown[0])}, which the model's species {known.tolist()} lack")
+        model.validate_inputs = False
+    model.compile(fullgraph=True)
 
 
 class _Loss(nn.Module):
@@ -154,6 +174,8 @@ class Trainer:
             apply_standardization(self.model, self.stats)
         self.metadata = {**(metadata or {}), "target": target, "units": self.units.to_dict(), "standardization": vars(self.stats)}
         self.model.metadata = self.metadata  # what a checkpoint restores, so the ASE calculator works on this model too
+        if self.config.compile:
+            _compile(self.model, {"train_set": train_set, "valid_set": valid_set})
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr_init, amsgrad=self.config.amsgrad)
         loss = _Loss(self.model, target, self.config, self.stats)
         self.loss = DistributedDataParallel(loss, device_ids=[self.device.index] if self.device.type == "cuda" else None) if self.info.enabled else loss
