@@ -118,7 +118,7 @@ def make_step(model: Cormorant, positions: torch.Tensor, charges: torch.Tensor, 
 
 
 def bench_model(preset: str, batch: int, atoms: int, steps: int, forces: bool = False, compile: bool = False,
-                kernels: bool = True) -> dict:
+                kernels: bool = True, warmup: int = 2) -> dict:
     torch.manual_seed(0)
     model = Cormorant.from_preset(preset)
     positions, charges = random_molecules(batch, atoms, species=model.species, dtype=torch.float32,
@@ -127,7 +127,7 @@ def bench_model(preset: str, batch: int, atoms: int, steps: int, forces: bool = 
               "parameters": sum(p.numel() for p in model.parameters())}
     baseline = peak_rss_mib()
     step = make_step(model, positions, charges, forces, train_forces=not compile)
-    wall, cpu = time_steps(step, steps)
+    wall, cpu = time_steps(step, steps, warmup)
     result.update(cpu_s=statistics.median(cpu), cpu_best_s=min(cpu), wall_s=statistics.median(wall))
     result.update(peak_mib=peak_rss_mib(), baseline_mib=baseline)
     if kernels:
@@ -179,12 +179,12 @@ def fit_exponent(sizes: list[float], values: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
-def scaling(sizes: list[int], steps: int, threads: int) -> list[dict]:
+def scaling(sizes: list[int], steps: int, threads: int, warmup: int = 1) -> list[dict]:
     """The md17 forces step for one molecule of each size, each in a fresh process; prints the table."""
     rows = []
     for n in sizes:
         command = [sys.executable, __file__, "--preset", "md17", "--forces", "--batch", "1", "--atoms", str(n),
-                   "--steps", str(steps), "--threads", str(threads), "--json", "--no-kernels"]
+                   "--steps", str(steps), "--warmup", str(warmup), "--threads", str(threads), "--json", "--no-kernels"]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
     print(f"md17 energy+forces training step, 1 molecule, float32, {threads} thread(s), median of {steps} steps:")
@@ -205,6 +205,7 @@ def main(argv=None) -> None:
     parser.add_argument("--atoms", type=int, default=18)
     parser.add_argument("--preset", default="qm9", choices=["qm9", "md17"])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 2; 1 with --scaling)")
     parser.add_argument("--forces", action="store_true", help="the MD-17 step: energies and forces in the loss")
     parser.add_argument("--compile", action="store_true", help="also time the step compiled with torch.compile(fullgraph=True)")
     parser.add_argument("--no-kernels", dest="kernels", action="store_false", help="skip the profiler's kernel count")
@@ -213,9 +214,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.scaling:
-        scaling(args.scaling, args.steps, args.threads)
+        scaling(args.scaling, args.steps, args.threads, 1 if args.warmup is None else args.warmup)
         return
-    result = bench_model(args.preset, args.batch, args.atoms, args.steps, args.forces, args.compile, args.kernels)
+    result = bench_model(args.preset, args.batch, args.atoms, args.steps, args.forces, args.compile, args.kernels, 2 if args.warmup is None else args.warmup)
     if args.json:
         print(json.dumps(result))
     else:
