@@ -135,6 +135,9 @@ def bench_model(preset: str, batch: int, atoms: int, steps: int, forces: bool = 
         result["top_kernels"] = dict(by_name.most_common(8))
     if compile:
         model.validate_inputs = False  # a host synchronisation per forward; the inputs are checked above
+        import torch._inductor.config as inductor_config
+
+        inductor_config.cpp.enable_kernel_profile = True  # the profiler then sees inductor's fused CPU kernels
         model.compile(fullgraph=True)
         start = time.process_time()
         step()

@@ -54,3 +54,17 @@ def test_compiled_md17_energy_and_forces_equal_eager(device):
     torch.testing.assert_close(f1, f0, rtol=1e-10, atol=1e-12)
     assert f1[0, -1].abs().max() == 0  # the padding atom feels no force
 
+
+
+def test_layer_plans_are_exact_after_any_dtype_round_trip():
+    """The CG plans a layer holds (what lets the compiled graph skip the cache) equal the cache's exact float64
+    matrices after .to(float32).to(float64): they are converted from exact values, never from rounded ones."""
+    from cormorant_lab.nn._cg_plans import CouplingPlans
+    from cormorant_lab.so3._cg_product import plans_for
+
+    layer = CouplingPlans(3, 3, 3, basis="real", square=True).to(torch.float32).to(torch.float64)
+    cached = plans_for(3, 3, 3, torch.zeros((), dtype=torch.float64), "real", square=True)
+    held = layer()
+    assert [p.degrees for p in held] == [p.degrees for p in cached]
+    for mine, exact in zip(held, cached):
+        assert mine.matrix.dtype == torch.float64 and torch.equal(mine.matrix, exact.matrix)
