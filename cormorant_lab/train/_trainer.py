@@ -102,6 +102,25 @@ def _compile(model: nn.Module, datasets: dict[str, MoleculeDataset | None]) -> N
     model.compile(fullgraph=True)
 
 
+class _DeviceBatches:
+    """A dataset collated once into padded tensors on ``device`` (floats in ``dtype``); batches are selections there."""
+
+    def __init__(self, dataset: MoleculeDataset, device: torch.device, dtype: torch.dtype):
+        collated = collate_molecules([dataset[i] for i in range(len(dataset))])
+        self.n_atoms = collated["n_atoms"].numpy()  # on the host: each batch's width without a device sync
+        # collate_molecules pads exactly the values of dimension >= 1 (per-atom ones), and adds atom_mask
+        self.per_atom = {"atom_mask"} | {key for key, value in dataset[0].items() if isinstance(value, torch.Tensor) and value.dim() >= 1}
+        self.tensors = {key: value for key, value in batch_to(collated, device, dtype).items() if isinstance(value, torch.Tensor)}
+        self.device = device
+
+    def batches(self, order: list[int], size: int, skip: int):
+        on_device = torch.as_tensor(order, dtype=torch.int64).to(self.device)
+        for start in range(skip * size, len(order), size):
+            index = on_device[start : start + size]
+            width = int(self.n_atoms[order[start : start + size]].max())
+            yield {key: value[index, :width] if key in self.per_atom else value[index] for key, value in self.tensors.items()}
+
+
 class _Loss(nn.Module):
     r"""``w_E · mean((E - Ê)² / σ_E²) + w_F · mean over real atoms and axes of ((F - F̂)² / σ_F²)`` → (3,) tensor
     (total, energy part, force part). A module so that DDP sees the whole forward, forces included."""
@@ -345,12 +364,17 @@ class Trainer:
         for callback in self.callbacks:
             callback(event)
 
-    def _loader(self, epoch: int, skip: int) -> DataLoader:
-        """This process's batches of ``epoch`` from batch ``skip`` on (the resume position)."""
+    def _loader(self, epoch: int, skip: int):
+        """This process's batches of ``epoch`` from batch ``skip`` on (the resume position), already on the device.
+
+        The training set is collated once onto the device (:class:`_DeviceBatches`); each batch is then an index
+        selection there, trimmed to its largest molecule — the very tensors ``collate_molecules`` would pad — so a
+        step transfers nothing from the host (the epoch's order goes over once per epoch).
+        """
         order = epoch_order(len(self.train_set), epoch, self.config.seed, self.info)
-        size = self.per_process_batch
-        batches = [order[i : i + size] for i in range(0, len(order), size)][skip:]
-        return DataLoader(self.train_set, batch_sampler=batches, collate_fn=collate_molecules, num_workers=self.config.num_workers)
+        if getattr(self, "_device_batches", None) is None:
+            self._device_batches = _DeviceBatches(self.train_set, self.device, self.dtype)
+        return self._device_batches.batches(order, self.per_process_batch, skip)
 
     def _check_dataset(self, dataset: MoleculeDataset, name: str) -> None:
         if self.target not in dataset.target_names:
