@@ -55,6 +55,9 @@ REFERENCE = {
     "qm9": {"cpu_s": 15.1, "peak_mib": 936.0},
     "md17_forces": {"cpu_s": 45.8, "peak_mib": 1793.0},
 }
+# The reference's peak RSS before its first step (benchmarks/reference_memory_baseline.py): its step's own memory
+# is the peak minus this.
+REFERENCE_BASELINE_MIB = 246.0
 # Operations that make no kernel: views, aliases and metadata.
 VIEW_OPS = frozenset(
     "aten::" + name
@@ -162,7 +165,9 @@ def report(result: dict) -> None:
         reference = None  # the reference's figure is for the training step
     ratio = f"; reference {reference['cpu_s']} CPU s -> x{reference['cpu_s'] / result['cpu_s']:.0f} less CPU" if reference else ""
     print(f"  CPU per step: median {result['cpu_s']:.3f} s, best {result['cpu_best_s']:.3f} s (wall: median {result['wall_s']:.3f} s){ratio}")
-    ratio = f"; reference {reference['peak_mib']:.0f} MiB -> {result['peak_mib'] / reference['peak_mib']:.3f} of it" if reference else ""
+    ratio = (f"; reference {reference['peak_mib']:.0f} MiB -> {result['peak_mib'] / reference['peak_mib']:.3f} of it; the step alone "
+             f"(over the baseline; the reference's {REFERENCE_BASELINE_MIB:.0f} MiB): "
+             f"{(result['peak_mib'] - result['baseline_mib']) / (reference['peak_mib'] - REFERENCE_BASELINE_MIB):.3f}") if reference else ""
     print(f"  peak RSS: {result['peak_mib']:.0f} MiB total, +{result['peak_mib'] - result['baseline_mib']:.0f} MiB over the "
           f"pre-step baseline of {result['baseline_mib']:.0f} MiB{ratio}")
     if "kernels" in result:
