@@ -90,6 +90,12 @@ class Cormorant(nn.Module):
     output (module docstring). ``validate_inputs`` (default True) checks the charges, which costs one host
     synchronisation per forward; switch it off for CUDA graphs or ``torch.compile``.
 
+    Compiled path: ``model.compile(fullgraph=True)`` (or ``torch.compile(model, fullgraph=True)``) traces the whole
+    forward pass without graph breaks (the CG plans are buffers of the layers, ``_cg_plans``) and computes the same
+    function, gradients included (``tests/nn/test_compile.py``); after ``model.compile``, :meth:`energy_and_forces`
+    runs the compiled forward too. Training on forces differentiates the backward pass, which PyTorch's compiled
+    graphs do not support ("double backward"): train on forces eagerly.
+
     ``recompute_in_backward``: the levels keep only small tensors for the backward pass and recompute their
     largest activations when the weight gradients need them (less memory, about 12% more time per step).
     ``None`` (default) does so unless the positions require gradients — when forces are computed by autograd
