@@ -71,17 +71,25 @@ def steps_per_second(model: Cormorant, positions, charges, forces: bool, train_f
     return steps / (time.perf_counter() - start)
 
 
-def throughput(device: torch.device, batches: list[int], steps: int, small: bool, backend: str) -> list[dict]:
-    rows = []
-    for preset in ("qm9", "md17"):
-        forces = preset == "md17"
-        eager, compiled = build(preset, device, small), build(preset, device, small)
-        compiled.compile(fullgraph=True, backend=backend)  # one model per preset: recompiled for new shapes only
-        for batch in batches:
-            positions, charges = random_molecules(batch, 18, species=eager.species, dtype=torch.float32, device=device,
-                                                  generator=torch.Generator().manual_seed(batch))
-            for model in (eager, compiled):
-                is_compiled = model is compiled
+def throughput(device: torch.device, batches: list[int], steps: int, small: bool, backend: str, deadline: float,
+               rows: list[dict], save) -> list[dict]:
+    """Eager figures first, then compiled ones (each compilation takes minutes): those that would start after
+    ``deadline`` (a ``time.perf_counter`` value) are recorded as skipped, so the check keeps to its time.
+    Appends to ``rows`` and calls ``save()`` after each, so a check stopped by its timeout keeps what it measured."""
+    for is_compiled in (False, True):
+        for preset in ("qm9", "md17"):
+            forces = preset == "md17"
+            model = build(preset, device, small)
+            if is_compiled:
+                model.compile(fullgraph=True, backend=backend)  # one model per preset: recompiled for new shapes only
+            for batch in batches:
+                if time.perf_counter() > deadline:
+                    rows.append({"preset": preset, "batch": batch, "compiled": is_compiled, "skipped": "time budget"})
+                    print(f"  {preset:5} batch {batch:4} {'compiled' if is_compiled else 'eager   '} skipped (time budget)", flush=True)
+                    save()
+                    continue
+                positions, charges = random_molecules(batch, 18, species=model.species, dtype=torch.float32, device=device,
+                                                      generator=torch.Generator().manual_seed(batch))
                 reset_peak(device)
                 rate = steps_per_second(model, positions, charges, forces, train_forces=not is_compiled, steps=steps)
                 what = ("energy+forces evaluation" if is_compiled else "energy+forces training step") if forces else "energy training step"
@@ -89,11 +97,13 @@ def throughput(device: torch.device, batches: list[int], steps: int, small: bool
                              "molecules_per_s": rate * batch, "peak_mib": peak_mib(device)})
                 print(f"  {preset:5} batch {batch:4} {'compiled' if is_compiled else 'eager   '} {what:28} {rate:8.2f} steps/s"
                       + (f", peak {rows[-1]['peak_mib']:.0f} MiB" if rows[-1]["peak_mib"] is not None else ""), flush=True)
+                save()
     return rows
 
 
-def qm9_epoch(device: torch.device, molecules: int, max_steps: int, small: bool) -> dict:
-    """One epoch of the paper's QM9 recipe on device-resident data of QM9's sizes; timed over ``max_steps`` steps."""
+def qm9_epoch(device: torch.device, molecules: int, max_steps: int, small: bool, seconds: float = 90.0) -> dict:
+    """One epoch of the paper's QM9 recipe on device-resident data of QM9's sizes; timed over ``max_steps`` steps
+    or ``seconds``, whichever comes first (then extrapolated to the epoch)."""
     batch_size, generator = 25, torch.Generator().manual_seed(0)
     model = build("qm9", device, small)
     positions, charges = random_molecules(molecules, 29, min_atoms=9, species=model.species, dtype=torch.float32,
@@ -116,10 +126,16 @@ def qm9_epoch(device: torch.device, molecules: int, max_steps: int, small: bool)
     step(0)
     synchronize(device)
     start = time.perf_counter()
-    for k in range(1, steps + 1):
-        step(k % steps_in_epoch)
-    synchronize(device)
-    per_step = (time.perf_counter() - start) / steps
+    done = 0
+    while done < steps:
+        for _ in range(min(25, steps - done)):  # a sync every 25 steps only, to check the clock
+            done += 1
+            step(done % steps_in_epoch)
+        synchronize(device)
+        if time.perf_counter() - start > seconds:
+            break
+    per_step = (time.perf_counter() - start) / done
+    steps = done
     return {"molecules": molecules, "batch_size": batch_size, "mean_atoms": float(sizes.float().mean()), "steps_timed": steps,
             "steps_per_epoch": steps_in_epoch, "seconds_per_step": per_step, "epoch_seconds": per_step * steps_in_epoch,
             "extrapolated": steps < steps_in_epoch}
@@ -130,7 +146,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--output", default="gpu_check.json")
     parser.add_argument("--small", action="store_true", help="tiny sizes: the CPU path in CI")
-    parser.add_argument("--epoch-steps", type=int, default=None, help="steps of the QM9 epoch to time (default: all 4000)")
+    parser.add_argument("--epoch-steps", type=int, default=None, help="steps of the QM9 epoch to time (default: all 4000, at most ~90 s)")
+    parser.add_argument("--budget", type=float, default=330.0, help="seconds for everything; later measurements are skipped")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     torch.backends.cuda.matmul.allow_tf32 = False  # the figures are for the float32 the tests check
@@ -139,14 +156,21 @@ def main(argv=None) -> dict:
     result = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
               "torch": torch.__version__, "small": args.small, "compile_backend": backend}
     print(f"gpu_check on {result['device']} (torch {torch.__version__}){' [small]' if args.small else ''}", flush=True)
-    result["throughput"] = throughput(device, batches, steps, args.small, backend)
+    started = time.perf_counter()
+    # the QM9 epoch (eager, at most ~90 s) is measured first; then the throughput table, within --budget seconds
     molecules = 100 if args.small else 100_000
     result["qm9_epoch"] = qm9_epoch(device, molecules, args.epoch_steps or (3 if args.small else 4000), args.small)
     epoch = result["qm9_epoch"]
     print(f"  QM9 epoch (batch 25, {molecules} molecules): {epoch['epoch_seconds']:.1f} s"
           + (f" (extrapolated from {epoch['steps_timed']} steps)" if epoch["extrapolated"] else ""), flush=True)
-    with open(args.output, "w") as handle:
-        json.dump(result, handle, indent=2)
+    result["throughput"] = []
+
+    def save() -> None:
+        with open(args.output, "w") as handle:
+            json.dump(result, handle, indent=2)
+
+    save()
+    throughput(device, batches, steps, args.small, backend, started + args.budget, result["throughput"], save)
     return result
 
 

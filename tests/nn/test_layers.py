@@ -189,10 +189,11 @@ def _separable_edges(generator, batch=2, atoms=5, channels=4, max_sh=3):
 
 
 @pytest.mark.parametrize("atom_maxl", [0, 3])
-def test_atom_level_equals_its_textbook_form_with_gradients(atom_maxl, generator):
-    level = AtomLevel((4,) * (atom_maxl + 1), max_sh=3, maxl=3, channels_out=3, gain=1.0).to(torch.float64)
-    atoms = random_vec((2, 5), (4,) * (atom_maxl + 1), atom_maxl, generator, torch.float64)
+def test_atom_level_equals_its_textbook_form_with_gradients(atom_maxl, generator, device):
+    level = AtomLevel((4,) * (atom_maxl + 1), max_sh=3, maxl=3, channels_out=3, gain=1.0).to(torch.float64).to(device)
+    atoms = random_vec((2, 5), (4,) * (atom_maxl + 1), atom_maxl, generator, torch.float64).to(device)
     edges = _separable_edges(generator)
+    edges = SeparableEdges(tuple(g.to(device) for g in edges.scalars), tuple(y.to(device) for y in edges.harmonics))
     leaves = [p.requires_grad_(True) for p in (*atoms.parts, *edges.scalars)]
     outputs, gradients = [], []
     for form in ("lean", "textbook"):
