@@ -24,7 +24,9 @@ How we measure:
   (PyTorch: "aot_autograd does not currently support double backward"): with ``--forces --compile`` the
   energy+forces *evaluation* (``create_graph=False``, as in MD) is timed instead, eager and compiled.
 * ``--scaling 100 200 400``: the md17 forces step for one molecule of N atoms (float32, one thread), one fresh
-  process per N, and the exponent of a power law fitted to the CPU time (and to the peak memory) over the sizes.
+  process per N, and the exponent of a power law fitted to the CPU time (and to the peak memory) over the sizes;
+  ``--tune-malloc`` runs them with glibc keeping freed memory (``MALLOC_TUNING``): beyond ~200 atoms the step's
+  temporaries pass glibc's 32 MiB mmap threshold and every allocation faults its pages in afresh (system time).
 
 Usage::
 
@@ -187,15 +189,23 @@ def fit_exponent(sizes: list[float], values: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
-def scaling(sizes: list[int], steps: int, threads: int, warmup: int = 1) -> list[dict]:
+# glibc returns every freed block above its mmap threshold (at most 32 MiB by default) to the kernel, and faults
+# the pages in again on the next allocation: at 400 atoms that is half the CPU time of a step (system time). These
+# settings keep freed memory in the heap (``--tune-malloc``; any program can set them in its environment).
+MALLOC_TUNING = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36), "MALLOC_TOP_PAD_": str(2**30)}
+
+
+def scaling(sizes: list[int], steps: int, threads: int, warmup: int = 1, tune_malloc: bool = False) -> list[dict]:
     """The md17 forces step for one molecule of each size, each in a fresh process; prints the table."""
     rows = []
+    env = {**os.environ, **(MALLOC_TUNING if tune_malloc else {})}
     for n in sizes:
         command = [sys.executable, __file__, "--preset", "md17", "--forces", "--batch", "1", "--atoms", str(n),
                    "--steps", str(steps), "--warmup", str(warmup), "--threads", str(threads), "--json", "--no-kernels"]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
-    print(f"md17 energy+forces training step, 1 molecule, float32, {threads} thread(s), median of {steps} steps:")
+    print(f"md17 energy+forces training step, 1 molecule, float32, {threads} thread(s), median of {steps} steps"
+          f"{' (glibc malloc tuned: ' + ' '.join(f'{k}={v}' for k, v in MALLOC_TUNING.items()) + ')' if tune_malloc else ''}:")
     print(f"  {'N':>5} {'CPU s':>8} {'peak MiB':>9} {'+MiB':>7}")
     for row in rows:
         print(f"  {row['atoms']:>5} {row['cpu_s']:>8.3f} {row['peak_mib']:>9.0f} {row['peak_mib'] - row['baseline_mib']:>7.0f}")
@@ -219,10 +229,11 @@ def main(argv=None) -> None:
     parser.add_argument("--no-kernels", dest="kernels", action="store_false", help="skip the profiler's kernel count")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     parser.add_argument("--scaling", type=int, nargs="+", metavar="N", help="md17 forces step at batch 1 for these atom counts")
+    parser.add_argument("--tune-malloc", action="store_true", help="--scaling with glibc keeping freed memory (MALLOC_TUNING)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.scaling:
-        scaling(args.scaling, args.steps, args.threads, 1 if args.warmup is None else args.warmup)
+        scaling(args.scaling, args.steps, args.threads, 1 if args.warmup is None else args.warmup, args.tune_malloc)
         return
     result = bench_model(args.preset, args.batch, args.atoms, args.steps, args.forces, args.compile, args.kernels, 2 if args.warmup is None else args.warmup)
     if args.json:
