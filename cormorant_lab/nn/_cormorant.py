@@ -100,7 +100,9 @@ class Cormorant(nn.Module):
     largest activations when the weight gradients need them (less memory, about 12% more time per step).
     ``None`` (default) does so unless the positions require gradients — when forces are computed by autograd
     (``energy_and_forces``) and trained on, the backward pass is itself differentiated, and a recomputation in
-    it would be differentiated too, costing more than it saves. ``True`` or ``False`` forces the choice.
+    it would be differentiated too, costing more than it saves — or the forward pass is being compiled (inductor
+    chooses what to keep itself; with the recomputation the compiled qm9 step ran 869 kernels and 0.130 CPU s,
+    without it 467 and 0.117, keeping as much). ``True`` or ``False`` forces the choice.
     """
 
     def __init__(
@@ -217,7 +219,9 @@ class Cormorant(nn.Module):
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
         scalars = self.input_layer(features, atom_mask, geometry)
         inputs = self.input_normalization(SO3Vec([scalars.unsqueeze(-1)]))
-        recompute = self.recompute_in_backward if self.recompute_in_backward is not None else not positions.requires_grad
+        recompute = self.recompute_in_backward
+        if recompute is None:  # compiled graphs plan their own saving: the recomputation would only add kernels
+            recompute = not positions.requires_grad and not torch.compiler.is_compiling()
         atoms, edges = self.cormorant_cg(inputs, geometry, keep_edges=keep_edges, recompute=recompute)
         return CormorantLevels(atom_mask, inputs, atoms, edges, geometry)
 
