@@ -42,13 +42,29 @@ from ._radial import RadialPolyTrig
 
 
 def pair_dot_products(atoms: SO3Vec) -> torch.Tensor:
-    r"""Invariant :math:`\sum_m F_{i,l,c,m} F_{j,l,c,m}` for every degree and channel: ``(B, sum(channels), N, N)``."""
+    r"""Invariant :math:`\sum_m F_{i,l,c,m} F_{j,l,c,m}` for every degree and channel: ``(B, sum(channels), N, N)``.
+
+    One batched matrix product over every (degree, channel): each degree's components are zero-padded to the
+    largest degree's 2L+1 (zeros add nothing to the sum over m), so the ``(B, sum(channels), N, N)`` result is
+    made at once, not concatenated from per-degree products (a concatenation's gradient, differentiated again
+    when training on forces, is a zero-filled full tensor per degree). Equal to :func:`pair_dot_products_plain`.
+    """
+    if len(atoms.parts) == 1:
+        return pair_dot_products_plain(atoms)
+    width = atoms.parts[-1].shape[-1]
+    padded = torch.cat([torch.nn.functional.pad(part, (0, width - part.shape[-1])) for part in atoms.parts], dim=-2)
+    channels_first = padded.movedim(-2, -3)  # (B, sum(channels), N, 2L+1), small
+    return channels_first @ channels_first.transpose(-1, -2)
+
+
+def pair_dot_products_plain(atoms: SO3Vec) -> torch.Tensor:
+    """:func:`pair_dot_products` degree by degree, as the formula reads: ``(B, sum(channels), N, N)``."""
     products = []
     for part in atoms.parts:
         channels_first = part.movedim(-2, -3)  # (B, C, N, 2l+1)
         # (for l = 0 an outer product: a broadcast multiplication beats a matrix product with one inner index)
         products.append(channels_first @ channels_first.transpose(-1, -2) if part.shape[-1] > 1 else channels_first * channels_first.transpose(-1, -2))
-    return torch.cat(products, dim=-3)
+    return torch.cat(products, dim=-3) if len(products) > 1 else products[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +183,8 @@ def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> tor
         previous = torch.cat([broadcast_matmul(w, g) for w, g in zip(per_degree, blocks[2:])], dim=-2)
         if in_place:
             mixed[..., :rows, :] += previous
+        elif rows == mixed.shape[-2]:  # every degree has a previous g: no slices (their gradient is zero-filled)
+            mixed = mixed + previous
         else:
             mixed = torch.cat([mixed[..., :rows, :] + previous, mixed[..., rows:, :]], dim=-2)
     return mixed

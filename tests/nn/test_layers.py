@@ -16,6 +16,7 @@ from cormorant_lab.nn import (
     edge_activations,
     edge_geometry,
     pair_dot_products,
+    pair_dot_products_plain,
     soft_normalize,
     species_features,
 )
@@ -237,3 +238,18 @@ def test_edge_level_gradients_first_and_second(generator):
     assert torch.autograd.gradgradcheck(loss, inputs)
     # The weights, radial and cutoff parameters: gradcheck perturbs these very tensors, which the loss reads.
     assert torch.autograd.gradcheck(lambda *_: loss(*inputs), params)
+
+
+def test_pair_dot_products_equal_their_plain_form_with_gradients(generator):
+    """One padded matrix product over every degree = the per-degree products: values, first and second derivatives."""
+    atoms = random_vec((2, 5), (3, 3, 3), 2, generator, torch.float64)
+    inputs = tuple(p.detach().requires_grad_(True) for p in atoms.parts)
+    weight = torch.randn(2, 9, 5, 5, generator=generator, dtype=torch.float64)
+    results = []
+    for form in (pair_dot_products, pair_dot_products_plain):
+        dots = form(SO3Vec(list(inputs)))
+        grads = torch.autograd.grad((weight * dots).pow(2).sum(), inputs, create_graph=True)
+        second = torch.autograd.grad(sum(g.pow(2).sum() for g in grads), inputs)
+        results.append((dots.detach(), *grads, *second))
+    for lean, plain in zip(*results):
+        assert torch.allclose(lean, plain, rtol=1e-13, atol=1e-13)
