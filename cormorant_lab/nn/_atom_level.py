@@ -160,7 +160,8 @@ class AtomLevel(nn.Module):
                 vec = SO3Vec(list(tensors[:degrees]), basis=atoms.basis)
                 rest = tensors[degrees:]
                 again = SeparableEdges(rest[: len(rest) // 2], rest[len(rest) // 2 :]) if separable else SO3Vec(list(rest), basis=edges.basis)
-                return ((l, block.flatten(-2).contiguous()) for l, block in self._bracket_blocks(vec, again, lazy=True, lean=True))
+                # each degree's bracket whole (the weight gradient takes one product per degree): no copy per block
+                return enumerate(part.flatten(-2) for part in self.bracket(vec, again, lean=True))
 
             mixed = matmuls_recomputing(weights, bracket, recompute, *atoms.parts, *edge_tensors)
         else:
