@@ -114,23 +114,22 @@ class AtomLevel(nn.Module):
         ``lean`` forms the edges a few harmonic components at a time (smaller temporaries, more operations).
         """
         blocks: list[list[torch.Tensor]] = [[] for _ in range(self.maxl + 1)]
-        for l, block in self._bracket_blocks(atoms, edges, lazy=False, lean=lean):
+        for l, block in self._bracket_blocks(atoms, edges, lean=lean):
             blocks[l].append(block)
         return [torch.cat(pieces, dim=-3) for pieces in blocks]
 
     def _bracket_blocks(
-        self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lazy: bool, lean: bool
+        self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool
     ) -> Iterator[tuple[int, torch.Tensor]]:
         """``(l, block)``: the channel blocks ``(B, c, N, 2l+1)`` of the bracket, each degree's in channel order.
 
-        ``lazy`` computes one row of CG products at a time; ``lean`` forms the edges ``COMPONENTS_PER_CHUNK``
-        harmonic components at a time. Both keep the temporaries small.
+        ``lean`` forms the edges ``COMPONENTS_PER_CHUNK`` harmonic components at a time (smaller temporaries).
         """
         channels_first = [part.transpose(-2, -3).contiguous() for part in atoms.parts]  # (B, C, N, 2l+1), small
         yield from enumerate(channels_first[: self.maxl + 1])
         own = atoms.basis == "real"  # the plans held as buffers are real-basis ones
         square = iter_square_pieces(channels_first, self.maxl, atoms.basis, plans=self.square_plans() if own else None)
-        yield from square if lazy else list(square)
+        yield from square
         if isinstance(edges, SeparableEdges):
             f_all = torch.cat(channels_first, dim=-1)
             chunk = COMPONENTS_PER_CHUNK if lean else None
@@ -144,7 +143,7 @@ class AtomLevel(nn.Module):
 
         Equal to ``normalize(mix(F, cg_product(F, F), cg_aggregate(G, F)))`` truncated at ``maxl``. With
         ``recompute`` the bracket, the largest activation of a level, is not kept for the backward pass: the
-        weight gradient recomputes it from ``F``, ``g`` and ``Y`` (or ``G``), one row of CG products at a time
+        weight gradient recomputes it from ``F``, ``g`` and ``Y`` (or ``G``), one degree at a time
         (:func:`~cormorant_lab.nn._mixing.matmuls_recomputing`). Without, autograd keeps it (faster when the
         backward pass is itself differentiated, as in training on forces).
         """
