@@ -133,9 +133,16 @@ class EdgeLevel(nn.Module):
             self.channels, cutoff_type=cutoff_type, soft_cut_rad=soft_cut_rad, soft_cut_width=soft_cut_width, hard_cut_rad=hard_cut_rad
         )
 
-    def inputs(self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry) -> list[torch.Tensor]:
-        """The inputs ``F_i·F_j``, ``η(r_ij)`` (rows of ``shared``) and ``g^{s-1,l}_ij`` (of ``previous[l]``): ``(B, k, N²)`` each."""
-        blocks = [pair_dot_products(atoms), self.radial(geometry), *previous[: len(self.previous)]]
+    def inputs(
+        self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry, *, padded: bool = False
+    ) -> list[torch.Tensor]:
+        """The inputs ``F_i·F_j``, ``η(r_ij)`` (rows of ``shared``) and ``g^{s-1,l}_ij`` (of ``previous[l]``): ``(B, k, N²)`` each.
+
+        ``padded``: the dot products in one padded product (:func:`pair_dot_products`; for a backward pass that is
+        itself differentiated), else degree by degree (fewer kernels, and autograd keeps no padded copy of F).
+        """
+        dots = pair_dot_products(atoms) if padded else pair_dot_products_plain(atoms)
+        blocks = [dots, self.radial(geometry), *previous[: len(self.previous)]]
         return [block.flatten(-2) for block in blocks]
 
     def forward(
@@ -149,7 +156,7 @@ class EdgeLevel(nn.Module):
         """
         if len(previous) < len(self.previous):
             raise ValueError(f"EdgeLevel needs the previous level's g for degrees 0..{len(self.previous) - 1}, got {len(previous)} tensors")
-        blocks = self.inputs(atoms, previous, geometry)
+        blocks = self.inputs(atoms, previous, geometry, padded=not recompute)
         mask = self.cutoff(geometry).flatten(-2)  # (B, C, N²)
         weights = (self.shared.T, *(w.T for w in self.previous))
         if recompute and torch.is_grad_enabled():
