@@ -102,8 +102,9 @@ class AtomLevel(nn.Module):
                 continue
             start, width = self._square_columns[l]
             expansion = getattr(self, f"_square_expansion_{l}")
-            square = weight[:, start : start + width] @ expansion
-            folded.append(torch.cat([weight[:, :start], square, weight[:, start + width :]], dim=1))
+            # split, not three slices: its gradient is one concatenation, not three zero-filled copies added up
+            before, square, after = weight.split([start, width, weight.shape[1] - start - width], dim=1)
+            folded.append(torch.cat([before, square @ expansion, after], dim=1))
         return folded
 
     def bracket(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool = False) -> list[torch.Tensor]:
