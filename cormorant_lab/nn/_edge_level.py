@@ -182,7 +182,8 @@ def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> tor
     shared, *per_degree = weights
     split = blocks[0].shape[-2]
     in_place = not torch.is_grad_enabled()  # accumulate in place unless this is being recorded (create_graph)
-    mixed, radial = broadcast_matmul(shared[:, :split], blocks[0]), broadcast_matmul(shared[:, split:], blocks[1])
+    dots_weight, radial_weight = shared.split([split, shared.shape[1] - split], dim=1)  # one gradient node, not two slices
+    mixed, radial = broadcast_matmul(dots_weight, blocks[0]), broadcast_matmul(radial_weight, blocks[1])
     mixed = mixed.add_(radial) if in_place else mixed + radial
     if per_degree:
         channels = per_degree[0].shape[0]
