@@ -1,50 +1,77 @@
-"""Benchmark: one training step (forward + backward) of the QM9 preset, and the CG product alone at its shapes.
+"""Benchmark: one training step of the QM9 preset (or the MD-17 energy+forces step): CPU time, memory, kernels.
 
-Setting (the issue's): 32 molecules × 18 atoms, float32, ``torch.set_num_threads(2)``, CPU. The reference
-implementation (risilab/cormorant) measures 3.7 molecules/s (8.6 s per step) and ~950 MiB peak memory there.
+Setting (the issue's): 32 molecules × 18 atoms, float32, one thread (``--threads``), CPU. The reference
+implementation (risilab/cormorant), measured in that setting with one thread, takes **15.1 CPU s** per qm9 step
+and **45.8 CPU s** per md17 energy+forces step, with peak memory **936 MiB** and **1,793 MiB**; every ratio
+printed here is against those figures (``REFERENCE``).
 
 How we measure:
 
-* time — wall clock of ``loss = model(x).square().sum(); loss.backward()`` after warm-up steps; the median and
-  the best of ``--steps`` steps are printed (the best is the least disturbed by other processes), with the
-  process CPU time and the load average: on a shared machine two threads can wait for each other (try
-  ``--threads 1``);
-* memory — the process's peak resident set size (``resource.getrusage(...).ru_maxrss``), printed as the total
-  and as the increase over the baseline measured just before the first step (interpreter, torch, model, data);
-  run this script in a fresh process, since ``ru_maxrss`` is a high-water mark;
-* activations kept for backward — the bytes autograd saves between the forward and the backward pass
-  (``cormorant_lab.checks.saved_activation_bytes``): deterministic, unlike peak RSS, which also counts the
-  allocator's fragmentation and moves by a few MiB from run to run;
-* the CG products alone at the model's shapes (10 channels, l ≤ 3), forward + backward, best of ``--steps``:
-  the general ``cg_product(F, F)`` and ``cg_aggregate(G, F)``, and the forms the network uses,
-  ``cg_square(F)`` (the distinct half of F ⊗ F) and ``cg_aggregate_separable(g, Y, F)`` (G = g·Y never formed).
-
-``--forces`` times the MD-17 step instead: energies and forces in the loss, so the backward pass is itself
-differentiated; the model then keeps its activations rather than recompute them (``Cormorant.recompute_in_backward``).
+* CPU time — process CPU seconds (``time.process_time``) of each step after warm-up steps; the median and the
+  best of ``--steps`` are printed, with the wall time and the load average. CPU seconds, not wall time, are the
+  figure that counts on a shared machine (a busy machine stretches wall time, not the work done);
+* memory — the process's peak resident set size (``ru_maxrss``), as the total and as the increase over the
+  baseline measured just before the first step; run this script in a fresh process (``ru_maxrss`` is a
+  high-water mark; ``--scaling`` starts one process per size for that reason);
+* kernels — the non-view ATen operations of one step, counted with ``torch.profiler``: the operations
+  that call no other non-view ATen operation (each is one kernel launch on a GPU), leaving out views,
+  allocations and metadata operations (``VIEW_OPS``). ``--compile`` counts the operations that remain outside inductor's
+  fused kernels, plus those kernels (as the profiler names them);
+* activations kept for backward (qm9 step) — ``cormorant_lab.checks.saved_activation_bytes``: deterministic;
+* ``--compile``: the model compiled with ``torch.compile(fullgraph=True)`` (``model.compile``); the compile
+  time is reported separately and the eager step is timed in the same run, so the ratio is like for like.
+  Training on forces differentiates the backward pass, which inductor's compiled graphs do not support
+  (PyTorch: "aot_autograd does not currently support double backward"): with ``--forces --compile`` the
+  energy+forces *evaluation* (``create_graph=False``, as in MD) is timed instead, eager and compiled.
+* ``--scaling 100 200 400``: the md17 forces step for one molecule of N atoms (float32, one thread), one fresh
+  process per N, and the exponent of a power law fitted to the CPU time (and to the peak memory) over the sizes;
+  ``--tune-malloc`` runs them with glibc keeping freed memory (``MALLOC_TUNING``): a temporary above glibc's
+  32 MiB mmap threshold faults its pages in afresh at every step (system time). The separable aggregate keeps
+  its temporaries at most 8 MiB (``cormorant_lab.so3._cg_aggregate.TEMPORARY_BYTES``), so the tuning now gains
+  little (~9% at 400 atoms; before, ~30%).
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_model.py [--steps 10] [--batch 32] [--atoms 18] [--preset qm9] [--forces]
-
-To compare two versions on a noisy machine, alternate them in fresh processes, e.g. with a second checkout in
-``../old``: ``for i in 1 2 3; do for d in ../old .; do PYTHONPATH=$d .venv/bin/python $d/benchmarks/bench_model.py; done; done``.
+    .venv/bin/python benchmarks/bench_model.py [--steps 5] [--batch 32] [--atoms 18] [--preset qm9] [--forces] [--compile] [--json]
+    .venv/bin/python benchmarks/bench_model.py --scaling 100 200 400
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
+from collections import Counter
 
 import torch
 
 from cormorant_lab.checks import random_molecules, saved_activation_bytes
 from cormorant_lab.nn import Cormorant
-from cormorant_lab.so3 import SO3Vec, cg_aggregate, cg_aggregate_separable, cg_product, cg_square, spherical_harmonics_all
 
-REFERENCE = {"molecules_per_s": 3.7, "seconds_per_step": 8.6, "peak_mib": 950.0}
+# The reference implementation, 32 molecules x 18 atoms, float32, one thread: CPU seconds per step, peak MiB.
+REFERENCE = {
+    "qm9": {"cpu_s": 15.1, "peak_mib": 936.0},
+    "md17_forces": {"cpu_s": 45.8, "peak_mib": 1793.0},
+}
+# The reference's peak RSS before its first step (benchmarks/reference_memory_baseline.py): its step's own memory
+# is the peak minus this.
+REFERENCE_BASELINE_MIB = 246.0
+# Operations that make no kernel: views, aliases and metadata.
+VIEW_OPS = frozenset(
+    "aten::" + name
+    for name in (
+        "view as_strided reshape _reshape_alias _unsafe_view transpose t permute expand expand_as unsqueeze squeeze "
+        "slice select narrow split split_with_sizes chunk unbind unflatten flatten movedim alias detach view_as "
+        "lift_fresh numpy_T empty empty_like empty_strided new_empty new_empty_strided resolve_conj resolve_neg "
+        "result_type is_nonzero item _local_scalar_dense size stride contiguous to _to_copy_noop"
+    ).split()
+)
 
 
 def peak_rss_mib() -> float:
@@ -64,73 +91,157 @@ def time_steps(step, steps: int, warmup: int = 2) -> tuple[list[float], list[flo
     return wall, cpu
 
 
-def bench_model(preset: str, batch: int, atoms: int, steps: int, forces: bool = False) -> None:
-    model = Cormorant.from_preset(preset)
-    positions, charges = random_molecules(batch, atoms, species=model.species, dtype=torch.float32,
-                                          generator=torch.Generator().manual_seed(0))
+def count_kernels(step) -> tuple[int, Counter]:
+    """The leaf non-view ATen operations (and inductor kernels) of one call of ``step``, and a count by name."""
+    from torch.profiler import ProfilerActivity, profile
 
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    events = prof.events()
+    counts: Counter = Counter()
+    for event in events:
+        name = event.name
+        if name.startswith("aten::"):
+            if name in VIEW_OPS or any(child.name.startswith("aten::") and child.name not in VIEW_OPS for child in event.cpu_children):
+                continue
+            counts[name] += 1
+        elif name.startswith(("cpp_fused", "triton_", "graph_")) and "kernel" not in name:
+            counts["inductor:" + name.split("_")[0]] += 1
+    return sum(counts.values()), counts
+
+
+def make_step(model: Cormorant, positions: torch.Tensor, charges: torch.Tensor, forces: bool, train_forces: bool = True):
     def step():
         model.zero_grad(set_to_none=True)
-        if forces:  # the MD-17 loss: energies and forces, the forces' graph kept and differentiated again
+        if forces and train_forces:  # the MD-17 loss: energies and forces, the forces' graph kept and differentiated again
             energy, force = model.energy_and_forces(positions, charges, create_graph=True)
             (energy.square().sum() + force.square().sum()).backward()
+        elif forces:  # evaluation (MD): energies and forces, no graph kept
+            model.energy_and_forces(positions, charges, create_graph=False)
         else:
             model(positions, charges).square().sum().backward()
 
+    return step
+
+
+def bench_model(preset: str, batch: int, atoms: int, steps: int, forces: bool = False, compile: bool = False,
+                kernels: bool = True, warmup: int = 2) -> dict:
+    torch.manual_seed(0)
+    model = Cormorant.from_preset(preset)
+    positions, charges = random_molecules(batch, atoms, species=model.species, dtype=torch.float32,
+                                          generator=torch.Generator().manual_seed(0))
+    result = {"preset": preset, "forces": forces, "batch": batch, "atoms": atoms, "threads": torch.get_num_threads(),
+              "parameters": sum(p.numel() for p in model.parameters())}
     baseline = peak_rss_mib()
-    times, cpu = time_steps(step, steps)
-    peak = peak_rss_mib()
-    best, median = min(times), statistics.median(times)
-    print(f"model: {preset} preset{' trained on energies and forces' if forces else ''}, {sum(p.numel() for p in model.parameters())} parameters, "
-          f"{batch} molecules x {atoms} atoms, float32, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}")
-    print(f"  step (forward+backward): median {1e3 * median:.1f} ms, best {1e3 * best:.1f} ms over {steps} steps "
-          f"(process CPU time: median {1e3 * statistics.median(cpu):.1f} ms)")
-    compare = not forces and preset == "qm9"  # the reference figures are for this step
-    reference = f"; reference {REFERENCE['molecules_per_s']} -> x{batch / median / REFERENCE['molecules_per_s']:.0f} (median)" if compare else ""
-    print(f"  throughput: {batch / median:.1f} molecules/s (median), {batch / best:.1f} (best){reference}")
-    reference = f"; reference ~{REFERENCE['peak_mib']:.0f} MiB -> {peak / REFERENCE['peak_mib']:.3f} of it" if compare else ""
-    print(f"  peak RSS: {peak:.0f} MiB total, +{peak - baseline:.0f} MiB over the pre-step baseline of {baseline:.0f} MiB{reference}")
+    step = make_step(model, positions, charges, forces, train_forces=not compile)
+    wall, cpu = time_steps(step, steps, warmup)
+    result.update(cpu_s=statistics.median(cpu), cpu_best_s=min(cpu), wall_s=statistics.median(wall))
+    result.update(peak_mib=peak_rss_mib(), baseline_mib=baseline)
+    if kernels:
+        result["kernels"], by_name = count_kernels(step)
+        result["top_kernels"] = dict(by_name.most_common(8))
+    if compile:
+        model.validate_inputs = False  # a host synchronisation per forward; the inputs are checked above
+        import torch._inductor.config as inductor_config
+
+        inductor_config.cpp.enable_kernel_profile = True  # the profiler then sees inductor's fused CPU kernels
+        model.compile(fullgraph=True)
+        start = time.process_time()
+        step()
+        result["compile_cpu_s"] = time.process_time() - start
+        wall, cpu = time_steps(step, steps, warmup=1)
+        result.update(compiled_cpu_s=statistics.median(cpu), compiled_wall_s=statistics.median(wall))
+        if kernels:
+            result["compiled_kernels"], _ = count_kernels(step)
     if not forces:
         saved = saved_activation_bytes(lambda: model(positions, charges).square().sum(), ignore=model.parameters())
-        print(f"  activations kept for backward: {saved / 2**20:.1f} MiB ({saved / batch / 2**20:.2f} MiB per molecule)")
+        result["saved_mib"] = saved / 2**20
+    return result
 
 
-def bench_cg(batch: int, atoms: int, steps: int, channels: int = 10, maxl: int = 3) -> None:
-    generator = torch.Generator().manual_seed(0)
+def report(result: dict) -> None:
+    forces, compile = result["forces"], "compiled_cpu_s" in result
+    what = "energy+forces " + ("evaluation" if compile else "training step") if forces else "training step (forward+backward)"
+    print(f"model: {result['preset']} preset, {what}, {result['parameters']} parameters, {result['batch']} molecules x "
+          f"{result['atoms']} atoms, float32, {result['threads']} thread(s), load average {os.getloadavg()[0]:.1f}")
+    reference = REFERENCE.get("md17_forces" if forces else "qm9") if (result["batch"], result["atoms"]) == (32, 18) else None
+    if forces and compile:
+        reference = None  # the reference's figure is for the training step
+    ratio = f"; reference {reference['cpu_s']} CPU s -> x{reference['cpu_s'] / result['cpu_s']:.0f} less CPU" if reference else ""
+    print(f"  CPU per step: median {result['cpu_s']:.3f} s, best {result['cpu_best_s']:.3f} s (wall: median {result['wall_s']:.3f} s){ratio}")
+    ratio = (f"; reference {reference['peak_mib']:.0f} MiB -> {result['peak_mib'] / reference['peak_mib']:.3f} of it; the step alone "
+             f"(over the baseline; the reference's {REFERENCE_BASELINE_MIB:.0f} MiB): "
+             f"{(result['peak_mib'] - result['baseline_mib']) / (reference['peak_mib'] - REFERENCE_BASELINE_MIB):.3f}") if reference else ""
+    print(f"  peak RSS: {result['peak_mib']:.0f} MiB total, +{result['peak_mib'] - result['baseline_mib']:.0f} MiB over the "
+          f"pre-step baseline of {result['baseline_mib']:.0f} MiB{ratio}")
+    if "kernels" in result:
+        print(f"  kernels per step (leaf non-view ATen operations): {result['kernels']}; most frequent {result['top_kernels']}")
+    if "saved_mib" in result:
+        print(f"  activations kept for backward: {result['saved_mib']:.1f} MiB ({result['saved_mib'] / result['batch']:.2f} MiB per molecule)")
+    if compile:
+        print(f"  compiled (torch.compile fullgraph=True): compile {result['compile_cpu_s']:.0f} CPU s once, then "
+              f"{result['compiled_cpu_s']:.3f} CPU s per step (eager / compiled = x{result['cpu_s'] / result['compiled_cpu_s']:.2f}), "
+              f"wall {result['compiled_wall_s']:.3f} s" + (f", kernels {result['compiled_kernels']}" if "compiled_kernels" in result else ""))
 
-    def vec(*shape):
-        return SO3Vec([torch.randn(*shape, channels, 2 * l + 1, generator=generator).requires_grad_() for l in range(maxl + 1)])
 
-    atoms_vec, edges_vec = vec(batch, atoms), vec(batch, atoms, atoms)
-    scalars = [torch.randn(batch, channels, atoms, atoms, generator=generator).requires_grad_() for _ in range(maxl + 1)]
-    harmonics = spherical_harmonics_all(maxl, torch.randn(batch, atoms, atoms, 3, generator=generator))
-
-    def backward(out: SO3Vec):
-        sum(part.sum() for part in out.parts).backward()
-
-    timings = {
-        "cg_product(F, F)": lambda: backward(cg_product(atoms_vec, atoms_vec, maxl)),
-        "cg_square(F)": lambda: backward(cg_square(atoms_vec, maxl)),
-        "cg_aggregate(G, F)": lambda: backward(cg_aggregate(edges_vec, atoms_vec, maxl)),
-        "cg_aggregate_separable(g, Y, F)": lambda: backward(cg_aggregate_separable(scalars, harmonics, atoms_vec, maxl)),
-    }
-    print(f"CG alone ({batch}x{atoms} atoms, {channels} channels, l <= {maxl}, forward+backward, best of {steps}):")
-    for name, run in timings.items():
-        print(f"  {name:<33} {1e3 * min(time_steps(run, steps)[0]):6.2f} ms")
+def fit_exponent(sizes: list[float], values: list[float]) -> float:
+    """Least-squares slope of log(value) against log(size)."""
+    xs, ys = [math.log(s) for s in sizes], [math.log(v) for v in values]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
-def main() -> None:
+# glibc returns every freed block above its mmap threshold (at most 32 MiB by default) to the kernel, and faults
+# the pages in again on the next allocation: at 400 atoms that is half the CPU time of a step (system time). These
+# settings keep freed memory in the heap (``--tune-malloc``; any program can set them in its environment).
+MALLOC_TUNING = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36), "MALLOC_TOP_PAD_": str(2**30)}
+
+
+def scaling(sizes: list[int], steps: int, threads: int, warmup: int = 1, tune_malloc: bool = False) -> list[dict]:
+    """The md17 forces step for one molecule of each size, each in a fresh process; prints the table."""
+    rows = []
+    env = {**os.environ, **(MALLOC_TUNING if tune_malloc else {})}
+    for n in sizes:
+        command = [sys.executable, __file__, "--preset", "md17", "--forces", "--batch", "1", "--atoms", str(n),
+                   "--steps", str(steps), "--warmup", str(warmup), "--threads", str(threads), "--json", "--no-kernels"]
+        output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+        rows.append(json.loads(output.strip().splitlines()[-1]))
+    print(f"md17 energy+forces training step, 1 molecule, float32, {threads} thread(s), median of {steps} steps"
+          f"{' (glibc malloc tuned: ' + ' '.join(f'{k}={v}' for k, v in MALLOC_TUNING.items()) + ')' if tune_malloc else ''}:")
+    print(f"  {'N':>5} {'CPU s':>8} {'peak MiB':>9} {'+MiB':>7}")
+    for row in rows:
+        print(f"  {row['atoms']:>5} {row['cpu_s']:>8.3f} {row['peak_mib']:>9.0f} {row['peak_mib'] - row['baseline_mib']:>7.0f}")
+    if len(rows) > 1:
+        cpu_exponent = fit_exponent(sizes, [r["cpu_s"] for r in rows])
+        mem_exponent = fit_exponent(sizes, [max(r["peak_mib"] - r["baseline_mib"], 1.0) for r in rows])
+        print(f"  fitted exponent: CPU time ~ N^{cpu_exponent:.2f}, peak memory over baseline ~ N^{mem_exponent:.2f}")
+    return rows
+
+
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--atoms", type=int, default=18)
     parser.add_argument("--preset", default="qm9", choices=["qm9", "md17"])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--forces", action="store_true", help="time the MD-17 step: energies and forces in the loss")
-    args = parser.parse_args()
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 2; 1 with --scaling)")
+    parser.add_argument("--forces", action="store_true", help="the MD-17 step: energies and forces in the loss")
+    parser.add_argument("--compile", action="store_true", help="also time the step compiled with torch.compile(fullgraph=True)")
+    parser.add_argument("--no-kernels", dest="kernels", action="store_false", help="skip the profiler's kernel count")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    parser.add_argument("--scaling", type=int, nargs="+", metavar="N", help="md17 forces step at batch 1 for these atom counts")
+    parser.add_argument("--tune-malloc", action="store_true", help="--scaling with glibc keeping freed memory (MALLOC_TUNING)")
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    bench_model(args.preset, args.batch, args.atoms, args.steps, args.forces)
-    bench_cg(args.batch, args.atoms, args.steps)
+    if args.scaling:
+        scaling(args.scaling, args.steps, args.threads, 1 if args.warmup is None else args.warmup, args.tune_malloc)
+        return
+    result = bench_model(args.preset, args.batch, args.atoms, args.steps, args.forces, args.compile, args.kernels, 2 if args.warmup is None else args.warmup)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        report(result)
 
 
 if __name__ == "__main__":

@@ -68,9 +68,11 @@ def _train(args: argparse.Namespace) -> int:
     force_weight = args.force_weight if args.force_weight is not None else (1.0 if task.has_forces else 0.0)
     if force_weight > 0 and not task.has_forces:
         raise CommandError(f"--force-weight {force_weight}: {args.data or args.dataset} has no forces")
+    if args.compile and force_weight > 0:
+        raise CommandError("--compile trains on energies only (PyTorch cannot compile the force loss's double backward): add --force-weight 0")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr_init=args.lr_init, lr_final=args.lr_final,
                          force_weight=force_weight, seed=args.seed, device=args.device, dtype=args.dtype,
-                         time_budget=args.time_budget, progress=not args.no_progress)
+                         time_budget=args.time_budget, progress=not args.no_progress, compile=args.compile)
     seed_everything(config.seed)
     model = Cormorant.from_preset(args.preset or ("md17" if dataset == "file" else dataset), **_model_overrides(args))
     trainer = Trainer(model, task.train, task.valid, config, target=task.target, units=task.units, output_dir=args.output,
@@ -229,6 +231,7 @@ def _add_train(commands) -> None:
     _add_user_data(train)
     train.add_argument("--resume", action="store_true", help="continue from OUTPUT/last.pt exactly")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--compile", action="store_true", help="compile the model (torch.compile; energy-only training)")
     train.set_defaults(func=_train)
 
 

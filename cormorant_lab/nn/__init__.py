@@ -16,7 +16,7 @@ from ._atom_level import AtomLevel
 from ._cormorant import Cormorant, CormorantLevels
 from ._cormorant_cg import CormorantCG
 from ._cutoff import SoftCutoff
-from ._edge_level import EdgeLevel, SeparableEdges, edge_activations, pair_dot_products
+from ._edge_level import EdgeLevel, SeparableEdges, edge_activations, pair_dot_products, pair_dot_products_plain
 from ._geometry import EdgeGeometry, edge_geometry
 from ._input import InputLinear, InputMPNN, species_features
 from ._mixing import SO3Linear
@@ -63,6 +63,7 @@ __all__ = [
     "load_model",
     "model_from_payload",
     "pair_dot_products",
+    "pair_dot_products_plain",
     "predict",
     "read_checkpoint",
     "soft_normalize",

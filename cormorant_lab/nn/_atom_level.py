@@ -37,6 +37,7 @@ from ..so3 import (
     iter_square_pieces,
     output_channels,
 )
+from ._cg_plans import CouplingPlans
 from ._edge_level import SeparableEdges
 from ._mixing import SO3Linear, broadcast_matmul, matmuls_recomputing
 from ._normalization import CovariantNormalization
@@ -88,6 +89,8 @@ class AtomLevel(nn.Module):
         self._square_columns = tuple(
             (self.atom_channels[l] if l < in_degrees else 0, square[l]) if l < len(square) else None for l in range(self.maxl + 1)
         )
+        self.square_plans = CouplingPlans(in_degrees - 1, in_degrees - 1, self.maxl, basis="real", square=True)
+        self.aggregate_plans = CouplingPlans(self.max_sh, in_degrees - 1, self.maxl, basis="real")
         for l, expansion in enumerate(cg_square_expansion(channels, in_degrees - 1, self.maxl)):
             self.register_buffer(f"_square_expansion_{l}", expansion.to(torch.get_default_dtype()), persistent=False)
 
@@ -104,8 +107,9 @@ class AtomLevel(nn.Module):
                 continue
             start, width = self._square_columns[l]
             expansion = getattr(self, f"_square_expansion_{l}")
-            square = weight[:, start : start + width] @ expansion
-            folded.append(torch.cat([weight[:, :start], square, weight[:, start + width :]], dim=1))
+            # split, not three slices: its gradient is one concatenation, not three zero-filled copies added up
+            before, square, after = weight.split([start, width, weight.shape[1] - start - width], dim=1)
+            folded.append(torch.cat([before, square @ expansion, after], dim=1))
         return folded
 
     def bracket(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool = False) -> list[torch.Tensor]:
@@ -116,26 +120,27 @@ class AtomLevel(nn.Module):
         ``lean`` forms the edges a few harmonic components at a time (smaller temporaries, more operations).
         """
         blocks: list[list[torch.Tensor]] = [[] for _ in range(self.maxl + 1)]
-        for l, block in self._bracket_blocks(atoms, edges, lazy=False, lean=lean):
+        for l, block in self._bracket_blocks(atoms, edges, lean=lean):
             blocks[l].append(block)
         return [torch.cat(pieces, dim=-3) for pieces in blocks]
 
     def _bracket_blocks(
-        self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lazy: bool, lean: bool
+        self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool
     ) -> Iterator[tuple[int, torch.Tensor]]:
         """``(l, block)``: the channel blocks ``(B, c, N, 2l+1)`` of the bracket, each degree's in channel order.
 
-        ``lazy`` computes one row of CG products at a time; ``lean`` forms the edges ``COMPONENTS_PER_CHUNK``
-        harmonic components at a time. Both keep the temporaries small.
+        ``lean`` forms the edges ``COMPONENTS_PER_CHUNK`` harmonic components at a time (smaller temporaries).
         """
         channels_first = [part.transpose(-2, -3).contiguous() for part in atoms.parts]  # (B, C, N, 2l+1), small
         yield from enumerate(channels_first[: self.maxl + 1])
-        square = iter_square_pieces(channels_first, self.maxl, atoms.basis)
-        yield from square if lazy else list(square)
+        own = atoms.basis == "real"  # the plans held as buffers are real-basis ones
+        square = iter_square_pieces(channels_first, self.maxl, atoms.basis, plans=self.square_plans() if own else None)
+        yield from square
         if isinstance(edges, SeparableEdges):
             f_all = torch.cat(channels_first, dim=-1)
             chunk = COMPONENTS_PER_CHUNK if lean else None
-            yield from iter_separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis, chunk=chunk)
+            plans = self.aggregate_plans() if own and len(edges.scalars) == self.max_sh + 1 else None
+            yield from iter_separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis, chunk=chunk, plans=plans)
         else:
             yield from enumerate(part.transpose(-2, -3) for part in cg_aggregate(edges, atoms, self.maxl).parts)
 
@@ -144,7 +149,7 @@ class AtomLevel(nn.Module):
 
         Equal to ``normalize(mix(F, cg_product(F, F), cg_aggregate(G, F)))`` truncated at ``maxl``. With
         ``recompute`` the bracket, the largest activation of a level, is not kept for the backward pass: the
-        weight gradient recomputes it from ``F``, ``g`` and ``Y`` (or ``G``), one row of CG products at a time
+        weight gradient recomputes it from ``F``, ``g`` and ``Y`` (or ``G``), one degree at a time
         (:func:`~cormorant_lab.nn._mixing.matmuls_recomputing`). Without, autograd keeps it (faster when the
         backward pass is itself differentiated, as in training on forces).
         """
@@ -160,7 +165,8 @@ class AtomLevel(nn.Module):
                 vec = SO3Vec(list(tensors[:degrees]), basis=atoms.basis)
                 rest = tensors[degrees:]
                 again = SeparableEdges(rest[: len(rest) // 2], rest[len(rest) // 2 :]) if separable else SO3Vec(list(rest), basis=edges.basis)
-                return ((l, block.flatten(-2).contiguous()) for l, block in self._bracket_blocks(vec, again, lazy=True, lean=True))
+                # each degree's bracket whole (the weight gradient takes one product per degree): no copy per block
+                return enumerate(part.flatten(-2) for part in self.bracket(vec, again, lean=True))
 
             mixed = matmuls_recomputing(weights, bracket, recompute, *atoms.parts, *edge_tensors)
         else:

@@ -45,13 +45,29 @@ from ._radial import RadialPolyTrig
 
 
 def pair_dot_products(atoms: SO3Vec) -> torch.Tensor:
-    r"""Invariant :math:`\sum_m F_{i,l,c,m} F_{j,l,c,m}` for every degree and channel: ``(B, sum(channels), N, N)``."""
+    r"""Invariant :math:`\sum_m F_{i,l,c,m} F_{j,l,c,m}` for every degree and channel: ``(B, sum(channels), N, N)``.
+
+    One batched matrix product over every (degree, channel): each degree's components are zero-padded to the
+    largest degree's 2L+1 (zeros add nothing to the sum over m), so the ``(B, sum(channels), N, N)`` result is
+    made at once, not concatenated from per-degree products (a concatenation's gradient, differentiated again
+    when training on forces, is a zero-filled full tensor per degree). Equal to :func:`pair_dot_products_plain`.
+    """
+    if len(atoms.parts) == 1:
+        return pair_dot_products_plain(atoms)
+    width = atoms.parts[-1].shape[-1]
+    padded = torch.cat([torch.nn.functional.pad(part, (0, width - part.shape[-1])) for part in atoms.parts], dim=-2)
+    channels_first = padded.movedim(-2, -3)  # (B, sum(channels), N, 2L+1), small
+    return channels_first @ channels_first.transpose(-1, -2)
+
+
+def pair_dot_products_plain(atoms: SO3Vec) -> torch.Tensor:
+    """:func:`pair_dot_products` degree by degree, as the formula reads: ``(B, sum(channels), N, N)``."""
     products = []
     for part in atoms.parts:
         channels_first = part.movedim(-2, -3)  # (B, C, N, 2l+1)
         # (for l = 0 an outer product: a broadcast multiplication beats a matrix product with one inner index)
         products.append(channels_first @ channels_first.transpose(-1, -2) if part.shape[-1] > 1 else channels_first * channels_first.transpose(-1, -2))
-    return torch.cat(products, dim=-3)
+    return torch.cat(products, dim=-3) if len(products) > 1 else products[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,9 +136,16 @@ class EdgeLevel(nn.Module):
             self.channels, cutoff_type=cutoff_type, soft_cut_rad=soft_cut_rad, soft_cut_width=soft_cut_width, hard_cut_rad=hard_cut_rad
         )
 
-    def inputs(self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry) -> list[torch.Tensor]:
-        """The inputs ``F_i·F_j``, ``η(r_ij)`` (rows of ``shared``) and ``g^{s-1,l}_ij`` (of ``previous[l]``): ``(B, k, N²)`` each."""
-        blocks = [pair_dot_products(atoms), self.radial(geometry), *previous[: len(self.previous)]]
+    def inputs(
+        self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry, *, padded: bool = False
+    ) -> list[torch.Tensor]:
+        """The inputs ``F_i·F_j``, ``η(r_ij)`` (rows of ``shared``) and ``g^{s-1,l}_ij`` (of ``previous[l]``): ``(B, k, N²)`` each.
+
+        ``padded``: the dot products in one padded product (:func:`pair_dot_products`; for a backward pass that is
+        itself differentiated), else degree by degree (fewer kernels, and autograd keeps no padded copy of F).
+        """
+        dots = pair_dot_products(atoms) if padded else pair_dot_products_plain(atoms)
+        blocks = [dots, self.radial(geometry), *previous[: len(self.previous)]]
         return [block.flatten(-2) for block in blocks]
 
     def forward(
@@ -136,7 +159,7 @@ class EdgeLevel(nn.Module):
         """
         if len(previous) < len(self.previous):
             raise ValueError(f"EdgeLevel needs the previous level's g for degrees 0..{len(self.previous) - 1}, got {len(previous)} tensors")
-        blocks = self.inputs(atoms, previous, geometry)
+        blocks = self.inputs(atoms, previous, geometry, padded=not recompute)
         mask = self.cutoff(geometry).flatten(-2)  # (B, C, N²)
         weights = (self.shared.T, *(w.T for w in self.previous))
         if recompute and torch.is_grad_enabled():
@@ -162,7 +185,8 @@ def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> tor
     shared, *per_degree = weights
     split = blocks[0].shape[-2]
     in_place = not torch.is_grad_enabled()  # accumulate in place unless this is being recorded (create_graph)
-    mixed, radial = broadcast_matmul(shared[:, :split], blocks[0]), broadcast_matmul(shared[:, split:], blocks[1])
+    dots_weight, radial_weight = shared.split([split, shared.shape[1] - split], dim=1)  # one gradient node, not two slices
+    mixed, radial = broadcast_matmul(dots_weight, blocks[0]), broadcast_matmul(radial_weight, blocks[1])
     mixed = mixed.add_(radial) if in_place else mixed + radial
     if per_degree:
         channels = per_degree[0].shape[0]
@@ -170,6 +194,8 @@ def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> tor
         previous = torch.cat([broadcast_matmul(w, g) for w, g in zip(per_degree, blocks[2:])], dim=-2)
         if in_place:
             mixed[..., :rows, :] += previous
+        elif rows == mixed.shape[-2]:  # every degree has a previous g: no slices (their gradient is zero-filled)
+            mixed = mixed + previous
         else:
             mixed = torch.cat([mixed[..., :rows, :] + previous, mixed[..., rows:, :]], dim=-2)
     return mixed

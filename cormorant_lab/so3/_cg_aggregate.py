@@ -96,18 +96,21 @@ def iter_separable_aggregate_pieces(
     basis: str,
     *,
     chunk: int | None = None,
+    plans=None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``).
 
     ``chunk``: how many harmonic components of G to form at once (``None``: all of a degree; fewest operations).
+    ``plans``: the coupling plans, if the caller holds them (default: the cached ones).
     """
-    plans, row_coupled, _ = _separable_rows(scalars, harmonics, f_channels_first, maxl, basis, chunk)
+    plans, row_coupled, _ = _separable_rows(scalars, harmonics, f_channels_first, maxl, basis, chunk, plans)
     return iter_pieces(plans, row_coupled)
 
 
-def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str, chunk: int | None = None):
+def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str, chunk: int | None = None, plans=None):
     max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
-    plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
+    if plans is None:
+        plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
     row_coupled = lambda plan: _SeparableCoupledSum.apply(scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk)
     return plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1
 
@@ -142,52 +145,85 @@ class _SeparableCoupledSum(torch.autograd.Function):
     components x at a time (``None``: all 2l1+1): with a small chunk the temporaries stay a few ``(B, C, N, N)``
     tensors instead of :math:`G = gY`. Autograd keeps g, Y and f only. The backward is made of differentiable
     operations, so second derivatives (training on forces) work.
+
+    Rows: each row i of the output needs only row i of g and Y, so large molecules are done a block of rows at a
+    time (:func:`_rows_per_block`), every temporary at most ``TEMPORARY_BYTES``: below glibc's largest mmap threshold
+    (32 MiB), freed blocks are reused instead of being returned to the kernel and faulted in again at every step,
+    which made the step grow faster than N² beyond 200 atoms. Small molecules take one block (no extra operations).
     """
 
     @staticmethod
     def forward(ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None) -> torch.Tensor:
         ctx.save_for_backward(g, y, f, matrix)
         ctx.size = size
-        out: torch.Tensor | None = None
-        for chunk, rows in _chunks(y, f, matrix, size):
-            edges = _edge_chunk(g, y, chunk)  # (*, C, i·k, j)
-            summed = (edges @ f).unflatten(-2, (g.shape[-2], -1)).flatten(-2)  # (*, C, i, k·Y)
-            term = summed @ rows  # (*, C, i, S)
-            out = term if out is None else out.add_(term)  # forward runs without autograd: in place is safe
-        assert out is not None  # _chunks yields at least one chunk
-        return out
+        outs = []
+        rows = _rows_per_block(g, y.shape[-1] if size is None else size)
+        for g_rows, y_rows in zip(_split(g, rows, -2), _split(y, rows, -3)):
+            out = None
+            for y_chunk, coupling in _chunks(y_rows, f, matrix, size):
+                edges = _edge_chunk(g_rows, y_chunk)  # (*, C, i·k, j)
+                summed = (edges @ f).unflatten(-2, (g_rows.shape[-2], -1)).flatten(-2)  # (*, C, i, k·Y)
+                term = summed @ coupling  # (*, C, i, S)
+                out = term if out is None else out.add_(term)  # forward runs without autograd: in place is safe
+            outs.append(out)
+        return outs[0] if len(outs) == 1 else torch.cat(outs, dim=-2)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         g, y, f, matrix = ctx.saved_tensors
         need_g, need_y, need_f = ctx.needs_input_grad[:3]
-        atoms = g.shape[-2]
-        grad_g = grad_f = None
-        grad_y = []
-        for chunk, rows in _chunks(y, f, matrix, ctx.size):
-            grad_summed = (grad @ rows.transpose(-1, -2)).unflatten(-1, (-1, f.shape[-1])).flatten(-3, -2)  # (*, C, i·k, Y)
-            if need_g or need_y:
-                grad_edges = (grad_summed @ f.transpose(-1, -2)).unflatten(-2, (atoms, -1))  # (*, C, i, k, j)
-                if need_g:
-                    term = (grad_edges * y[..., chunk].transpose(-1, -2).unsqueeze(-4)).sum(-2)
-                    grad_g = term if grad_g is None else grad_g + term
-                if need_y:
-                    grad_y.append((grad_edges * g.unsqueeze(-2)).sum(-4).transpose(-1, -2))  # (*, i, j, k)
-            if need_f:
-                term = _edge_chunk(g, y, chunk).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
-                grad_f = term if grad_f is None else grad_f + term
-        return grad_g, torch.cat(grad_y, dim=-1) if need_y else None, grad_f, None, None
+        grad_g, grad_y, grad_f = [], [], None
+        # split, not slices: in a differentiated backward (forces) a slice's gradient is a zero-filled full tensor
+        rows = _rows_per_block(g, y.shape[-1] if ctx.size is None else ctx.size)
+        for g_rows, y_rows, grad_rows in zip(_split(g, rows, -2), _split(y, rows, -3), _split(grad, rows, -2)):
+            atoms = g_rows.shape[-2]
+            grad_g_rows, grad_y_rows = None, []
+            for y_chunk, coupling in _chunks(y_rows, f, matrix, ctx.size):
+                grad_summed = (grad_rows @ coupling.transpose(-1, -2)).unflatten(-1, (-1, f.shape[-1])).flatten(-3, -2)  # (*, C, i·k, Y)
+                if need_g or need_y:
+                    grad_edges = (grad_summed @ f.transpose(-1, -2)).unflatten(-2, (atoms, -1))  # (*, C, i, k, j)
+                    if need_g:
+                        term = (grad_edges * y_chunk.transpose(-1, -2).unsqueeze(-4)).sum(-2)
+                        grad_g_rows = term if grad_g_rows is None else grad_g_rows + term
+                    if need_y:
+                        grad_y_rows.append((grad_edges * g_rows.unsqueeze(-2)).sum(-4).transpose(-1, -2))  # (*, i, j, k)
+                if need_f:
+                    term = _edge_chunk(g_rows, y_chunk).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
+                    grad_f = term if grad_f is None else grad_f + term
+            grad_g.append(grad_g_rows)
+            if need_y:
+                grad_y.append(torch.cat(grad_y_rows, dim=-1) if len(grad_y_rows) > 1 else grad_y_rows[0])
+        grad_g = (grad_g[0] if len(grad_g) == 1 else torch.cat(grad_g, dim=-2)) if need_g else None
+        grad_y = (grad_y[0] if len(grad_y) == 1 else torch.cat(grad_y, dim=-3)) if need_y else None
+        return grad_g, grad_y, grad_f, None, None
 
 
-def _chunks(y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None) -> Iterator[tuple[slice, torch.Tensor]]:
-    """The harmonic components in chunks of ``size`` (all if None), with the matching rows ``(k·Y, S)`` of the coupling matrix."""
+TEMPORARY_BYTES = 8 * 2**20  # the largest temporary of the aggregate, well below glibc's 32 MiB mmap threshold
+
+
+def _rows_per_block(g: torch.Tensor, components: int) -> int:
+    """Rows i per block such that ``(*, C, rows, components, N)`` temporaries stay within ``TEMPORARY_BYTES``."""
+    atoms = g.shape[-2]
+    per_row = max(g.numel() // max(atoms, 1) * components * g.element_size(), 1)
+    return max(1, min(atoms, TEMPORARY_BYTES // per_row))
+
+
+def _split(tensor: torch.Tensor, size: int, dim: int) -> tuple[torch.Tensor, ...]:
+    """``tensor.split(size, dim)``, or ``(tensor,)`` itself when one block holds it all (no view, no extra node)."""
+    return (tensor,) if size >= tensor.shape[dim] else tensor.split(size, dim=dim)
+
+
+def _chunks(y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The harmonic components of ``y`` in chunks of ``size`` (all if None), with the matching rows ``(k·Y, S)`` of the coupling matrix."""
     width, components = f.shape[-1], y.shape[-1]
     size = components if size is None else size
-    for start in range(0, components, size):
-        stop = min(start + size, components)
-        yield slice(start, stop), matrix[start * width : stop * width]
+    if size >= components:  # no slice: its gradient (in a differentiated backward) would be a zero-filled copy
+        yield y, matrix
+        return
+    for start, y_chunk in zip(range(0, components, size), y.split(size, dim=-1)):
+        yield y_chunk, matrix[start * width : (start + y_chunk.shape[-1]) * width]
 
 
-def _edge_chunk(g: torch.Tensor, y: torch.Tensor, chunk: slice) -> torch.Tensor:
-    """``G[..., c, i·k, j] = g[..., c, i, j] · Y[..., i, j, x]`` for the components x in ``chunk``."""
-    return (g.unsqueeze(-2) * y[..., chunk].transpose(-1, -2).unsqueeze(-4)).flatten(-3, -2)
+def _edge_chunk(g: torch.Tensor, y_chunk: torch.Tensor) -> torch.Tensor:
+    """``G[..., c, i·k, j] = g[..., c, i, j] · Y[..., i, j, x]`` for the components x of ``y_chunk``."""
+    return (g.unsqueeze(-2) * y_chunk.transpose(-1, -2).unsqueeze(-4)).flatten(-3, -2)

@@ -51,20 +51,25 @@ def square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> list[list
     return pieces_by_degree(*_square_rows(parts, maxl, basis))
 
 
-def iter_square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> Iterator[tuple[int, torch.Tensor]]:
-    """:func:`square_pieces` as ``(l, piece)`` pairs, one row of products at a time (see ``iter_pieces``)."""
-    plans, couple, _ = _square_rows(parts, maxl, basis)
+def iter_square_pieces(parts: list[torch.Tensor], maxl: int, basis: str, *, plans=None) -> Iterator[tuple[int, torch.Tensor]]:
+    """:func:`square_pieces` as ``(l, piece)`` pairs, one row of products at a time (see ``iter_pieces``).
+
+    ``plans``: the coupling plans, if the caller holds them (a module's buffers: no cache lookup at run time,
+    which ``torch.compile`` could not trace); by default the cached ones.
+    """
+    plans, couple, _ = _square_rows(parts, maxl, basis, plans)
     return iter_pieces(plans, couple)
 
 
-def _square_rows(parts: list[torch.Tensor], maxl: int, basis: str):
+def _square_rows(parts: list[torch.Tensor], maxl: int, basis: str, plans=None):
     a_all = torch.cat(parts, dim=-1)
 
     def row_outer(plan) -> torch.Tensor:  # a_l1 with the parts l2 >= l1 only
         return outer_product(parts[plan.l1], a_all[..., plan.first_l2**2 :])
 
     max_l = len(parts) - 1
-    plans = plans_for(max_l, max_l, maxl, parts[0], basis, square=True)
+    if plans is None:
+        plans = plans_for(max_l, max_l, maxl, parts[0], basis, square=True)
     return plans, coupler(row_outer), min(maxl, 2 * max_l) + 1
 
 

@@ -33,6 +33,9 @@ class TrainConfig:
         eval_batch_size: batch size for validation and test.
         progress: show a tqdm.auto progress bar (terminals and notebooks).
         num_workers: DataLoader worker processes.
+        compile: run the model's forward pass compiled (``torch.compile(fullgraph=True)``, see
+            :meth:`~cormorant_lab.train.Trainer`); energy-only training and evaluation. Training on forces
+            differentiates the backward pass, which PyTorch's compiled graphs do not support: an error.
     """
 
     epochs: int = 256
@@ -51,6 +54,7 @@ class TrainConfig:
     eval_batch_size: int = 100
     progress: bool = True
     num_workers: int = 0
+    compile: bool = False
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
@@ -63,6 +67,11 @@ class TrainConfig:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if self.time_budget is not None and self.time_budget <= 0:
             raise ValueError(f"time_budget must be positive seconds, got {self.time_budget}")
+        if self.compile and self.force_weight > 0:
+            raise ValueError(
+                "compile=True cannot train on forces (force_weight > 0): the force loss differentiates the backward "
+                "pass, and PyTorch's compiled graphs do not support double backward; train eagerly, or on energies only"
+            )
         if self.log_every < 1 or self.calibration_steps < 1:
             raise ValueError("log_every and calibration_steps must be at least 1")
 

@@ -38,7 +38,7 @@ from ._signals import terminate_as_interrupt
 from ._state import TrainState
 
 # Fields a resumed run may change: they do not alter the sequence of updates (or only extend it: epochs).
-_RESUMABLE_CHANGES = {"epochs", "time_budget", "device", "progress", "log_every", "num_workers", "eval_batch_size"}
+_RESUMABLE_CHANGES = {"epochs", "time_budget", "device", "progress", "log_every", "num_workers", "eval_batch_size", "compile"}
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -82,6 +82,45 @@ def resolve_device(device: str | torch.device | None, info: DistInfo | None = No
     if torch.cuda.is_available():
         return torch.device("cuda", (info or current()).local_rank % torch.cuda.device_count())
     return torch.device("cpu")
+
+
+def _compile(model: nn.Module, datasets: dict[str, MoleculeDataset | None]) -> None:
+    """Compile ``model``'s forward pass in place (``nn.Module.compile``, ``fullgraph=True``).
+
+    The per-forward charge check needs a host synchronisation, which a compiled graph cannot hold: the charges of
+    the datasets are checked once here instead (a ``ValueError`` names the dataset, molecule and charge), and the
+    model's check is switched off.
+    """
+    species = getattr(model, "_species", None)
+    if species is not None:
+        known = species.cpu()
+        for name, dataset in datasets.items():
+            for i in range(len(dataset) if dataset is not None else 0):
+                charges = torch.as_tensor(dataset[i]["charges"])
+                unknown = charges[~torch.isin(charges, known) & (charges != 0)]
+                if unknown.numel():
+                    raise ValueError(f"{name}: molecule {i} has charge {int(unknown[0])}, which the model's species {known.tolist()} lack")
+        model.validate_inputs = False
+    model.compile(fullgraph=True)
+
+
+class _DeviceBatches:
+    """A dataset collated once into padded tensors on ``device`` (floats in ``dtype``); batches are selections there."""
+
+    def __init__(self, dataset: MoleculeDataset, device: torch.device, dtype: torch.dtype):
+        collated = collate_molecules([dataset[i] for i in range(len(dataset))])
+        self.n_atoms = collated["n_atoms"].numpy()  # on the host: each batch's width without a device sync
+        # collate_molecules pads exactly the values of dimension >= 1 (per-atom ones), and adds atom_mask
+        self.per_atom = {"atom_mask"} | {key for key, value in dataset[0].items() if isinstance(value, torch.Tensor) and value.dim() >= 1}
+        self.tensors = {key: value for key, value in batch_to(collated, device, dtype).items() if isinstance(value, torch.Tensor)}
+        self.device = device
+
+    def batches(self, order: list[int], size: int, skip: int):
+        on_device = torch.as_tensor(order, dtype=torch.int64).to(self.device)
+        for start in range(skip * size, len(order), size):
+            index = on_device[start : start + size]
+            width = int(self.n_atoms[order[start : start + size]].max())
+            yield {key: value[index, :width] if key in self.per_atom else value[index] for key, value in self.tensors.items()}
 
 
 class _Loss(nn.Module):
@@ -156,6 +195,8 @@ class Trainer:
             apply_standardization(self.model, self.stats)
         self.metadata = {**(metadata or {}), "target": target, "units": self.units.to_dict(), "standardization": vars(self.stats)}
         self.model.metadata = self.metadata  # what a checkpoint restores, so the ASE calculator works on this model too
+        if self.config.compile:
+            _compile(self.model, {"train_set": train_set, "valid_set": valid_set})
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr_init, amsgrad=self.config.amsgrad)
         loss = _Loss(self.model, target, self.config, self.stats)
         self.loss = DistributedDataParallel(loss, device_ids=[self.device.index] if self.device.type == "cuda" else None) if self.info.enabled else loss
@@ -325,12 +366,17 @@ class Trainer:
         for callback in self.callbacks:
             callback(event)
 
-    def _loader(self, epoch: int, skip: int) -> DataLoader:
-        """This process's batches of ``epoch`` from batch ``skip`` on (the resume position)."""
+    def _loader(self, epoch: int, skip: int):
+        """This process's batches of ``epoch`` from batch ``skip`` on (the resume position), already on the device.
+
+        The training set is collated once onto the device (:class:`_DeviceBatches`); each batch is then an index
+        selection there, trimmed to its largest molecule — the very tensors ``collate_molecules`` would pad — so a
+        step transfers nothing from the host (the epoch's order goes over once per epoch).
+        """
         order = epoch_order(len(self.train_set), epoch, self.config.seed, self.info)
-        size = self.per_process_batch
-        batches = [order[i : i + size] for i in range(0, len(order), size)][skip:]
-        return DataLoader(self.train_set, batch_sampler=batches, collate_fn=collate_molecules, num_workers=self.config.num_workers)
+        if getattr(self, "_device_batches", None) is None:
+            self._device_batches = _DeviceBatches(self.train_set, self.device, self.dtype)
+        return self._device_batches.batches(order, self.per_process_batch, skip)
 
     def _check_dataset(self, dataset: MoleculeDataset, name: str) -> None:
         if self.target not in dataset.target_names:

@@ -72,9 +72,9 @@ def test_a_molecules_prediction_ignores_padding_and_batch_mates(dtype):
 
 # --- forces ---------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("preset", PRESETS)
-def test_forces_are_minus_the_gradient_by_finite_differences(preset):
-    model = seeded_model(preset, torch.float64).eval()
-    positions, charges = molecules(model, 2, 5)
+def test_forces_are_minus_the_gradient_by_finite_differences(preset, device):
+    model = seeded_model(preset, torch.float64).eval().to(device)
+    positions, charges = (t.to(device) for t in molecules(model, 2, 5))
     charges[1, 4] = 0  # one padding atom
     energy, forces = model.energy_and_forces(positions, charges)
     assert energy.shape == (2,) and forces.shape == (2, 5, 3)
@@ -220,9 +220,9 @@ def test_saved_activation_bytes_counts_each_storage_once():
     assert saved_activation_bytes(lambda: (x * x).sum()) == 4000  # x twice, one storage
 
 
-def test_recomputing_in_the_backward_pass_changes_no_gradient():
-    model = seeded_model("qm9", torch.float64)
-    positions, charges = molecules(model, 3, 7)
+def test_recomputing_in_the_backward_pass_changes_no_gradient(device):
+    model = seeded_model("qm9", torch.float64).to(device)
+    positions, charges = (t.to(device) for t in molecules(model, 3, 7))
     gradients = []
     for recompute in (True, False):
         model.recompute_in_backward = recompute

@@ -16,6 +16,7 @@ from cormorant_lab.nn import (
     edge_activations,
     edge_geometry,
     pair_dot_products,
+    pair_dot_products_plain,
     soft_normalize,
     species_features,
 )
@@ -189,10 +190,11 @@ def _separable_edges(generator, batch=2, atoms=5, channels=4, max_sh=3):
 
 
 @pytest.mark.parametrize("atom_maxl", [0, 3])
-def test_atom_level_equals_its_textbook_form_with_gradients(atom_maxl, generator):
-    level = AtomLevel((4,) * (atom_maxl + 1), max_sh=3, maxl=3, channels_out=3, gain=1.0).to(torch.float64)
-    atoms = random_vec((2, 5), (4,) * (atom_maxl + 1), atom_maxl, generator, torch.float64)
+def test_atom_level_equals_its_textbook_form_with_gradients(atom_maxl, generator, device):
+    level = AtomLevel((4,) * (atom_maxl + 1), max_sh=3, maxl=3, channels_out=3, gain=1.0).to(torch.float64).to(device)
+    atoms = random_vec((2, 5), (4,) * (atom_maxl + 1), atom_maxl, generator, torch.float64).to(device)
     edges = _separable_edges(generator)
+    edges = SeparableEdges(tuple(g.to(device) for g in edges.scalars), tuple(y.to(device) for y in edges.harmonics))
     leaves = [p.requires_grad_(True) for p in (*atoms.parts, *edges.scalars)]
     outputs, gradients = [], []
     for form in ("lean", "textbook"):
@@ -236,3 +238,18 @@ def test_edge_level_gradients_first_and_second(generator):
     assert torch.autograd.gradgradcheck(loss, inputs)
     # The weights, radial and cutoff parameters: gradcheck perturbs these very tensors, which the loss reads.
     assert torch.autograd.gradcheck(lambda *_: loss(*inputs), params)
+
+
+def test_pair_dot_products_equal_their_plain_form_with_gradients(generator):
+    """One padded matrix product over every degree = the per-degree products: values, first and second derivatives."""
+    atoms = random_vec((2, 5), (3, 3, 3), 2, generator, torch.float64)
+    inputs = tuple(p.detach().requires_grad_(True) for p in atoms.parts)
+    weight = torch.randn(2, 9, 5, 5, generator=generator, dtype=torch.float64)
+    results = []
+    for form in (pair_dot_products, pair_dot_products_plain):
+        dots = form(SO3Vec(list(inputs)))
+        grads = torch.autograd.grad((weight * dots).pow(2).sum(), inputs, create_graph=True)
+        second = torch.autograd.grad(sum(g.pow(2).sum() for g in grads), inputs)
+        results.append((dots.detach(), *grads, *second))
+    for lean, plain in zip(*results):
+        assert torch.allclose(lean, plain, rtol=1e-13, atol=1e-13)

@@ -107,3 +107,32 @@ def test_follow_device_and_dtype(device, dtype, generator):
     atoms = atoms.apply(lambda p: p.to(device, dtype))
     for out in (cg_square(atoms, 3), cg_aggregate_separable(scalars, harmonics, atoms, 3)):
         assert out.device.type == device and out.dtype == dtype
+
+
+def test_separable_aggregate_in_row_blocks_equals_the_materialized_one(generator, monkeypatch):
+    """Large molecules go a block of rows at a time: values, first and second derivatives as the plain form."""
+    from cormorant_lab.so3 import _cg_aggregate
+
+    scalars, harmonics, atoms = separable_inputs(generator, batch=1, atoms=5, channels=2, max_sh=3, atom_maxl=1)
+    # 2 rows of the l1 = 3 block per row block: blocks of 2, 2 and 1 rows (more for smaller l1)
+    monkeypatch.setattr(_cg_aggregate, "TEMPORARY_BYTES", 2 * 2 * 7 * 5 * 8)
+    assert _cg_aggregate._rows_per_block(scalars[3], 7) == 2
+    inputs = tuple(t.detach().requires_grad_(True) for t in (*scalars, *harmonics, *atoms.parts))
+
+    def lean(*tensors):
+        return cg_aggregate_separable(tensors[:4], tensors[4:8], SO3Vec(list(tensors[8:])), 3)
+
+    def plain(*tensors):
+        return cg_aggregate(materialized(tensors[:4], tensors[4:8]), SO3Vec(list(tensors[8:])), 3)
+
+    weights = [torch.randn(p.shape, generator=generator, dtype=torch.float64) for p in plain(*inputs)]
+    results = []
+    for form in (lean, plain):
+        loss = sum((w * p).sum() for w, p in zip(weights, form(*inputs)))
+        grads = torch.autograd.grad(loss, inputs, create_graph=True)
+        second = torch.autograd.grad(sum((g * g).sum() for g in grads), inputs)
+        results.append((form(*inputs).apply(torch.detach), grads, second))
+    (out, grads, second), (expected, expected_grads, expected_second) = results
+    assert relative_error(out, expected) <= 1e-13
+    for got, want in zip((*grads, *second), (*expected_grads, *expected_second)):
+        assert torch.allclose(got, want, rtol=1e-12, atol=1e-12)

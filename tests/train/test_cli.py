@@ -76,3 +76,19 @@ def test_demo_quick_end_to_end(capsys):
     assert "energy MAE" in out and "kcal/mol" in out and "forces MAE" in out and "kcal/mol/Å" in out
     worst = float(out.split("worst covariance error:")[1].split()[0])
     assert worst < 1e-10  # float64 covariance of the trained model
+
+
+def test_train_compiled_on_energies(tmp_path, capsys, monkeypatch):
+    """``--compile`` trains through ``torch.compile(fullgraph=True)``; with forces in the loss it says why it cannot."""
+    assert main(["train", "--epochs", "1", "--output", str(tmp_path / "f"), "--compile", *TINY, *SMALL]) == 2
+    assert "--force-weight 0" in capsys.readouterr().err
+    import torch._dynamo
+
+    monkeypatch.setattr(torch._dynamo.config, "cache_size_limit", 64)
+    # aot_eager: the same captured graphs as inductor, without minutes of C++ code generation in CI
+    original = torch.nn.Module.compile
+    monkeypatch.setattr(torch.nn.Module, "compile", lambda self, **kw: original(self, **{**kw, "backend": "aot_eager"}))
+    out = tmp_path / "c"
+    assert main(["train", "--epochs", "1", "--output", str(out), "--compile", "--force-weight", "0", *TINY, *SMALL]) == 0
+    assert (out / "best.pt").exists()
+    assert read_checkpoint(out / "last.pt")["train_config"]["compile"] is True

@@ -1,0 +1,178 @@
+"""The GPU check's measurements (``benchmarks/gpu_check.sh`` runs the test suite on CUDA, then this): JSON out.
+
+* steps/s of a training step at batch 32, 128 and 512 (18 atoms, float32) for both presets — qm9 the energy
+  step, md17 the energy+forces step — eager and compiled (``torch.compile(fullgraph=True)``; md17 compiled:
+  the energy+forces *evaluation*, since compiled graphs cannot be differentiated twice), with the peak device
+  memory of each (``torch.cuda.max_memory_allocated``);
+* one QM9 epoch at the paper's settings: the qm9 preset, AMSGrad, batch 25, 100,000 training molecules of 9 to
+  29 atoms (QM9's sizes; random geometries of the same sizes, since this machine may have no network), the
+  whole epoch's data on the device (batches are index selections on the device: no host transfer per step);
+  ``--epoch-steps`` caps the steps timed and the epoch's time is extrapolated from them (stated in the JSON).
+
+``--small`` shrinks everything (a tiny model, batches of 2 and 4, a few steps, ``aot_eager`` compilation) so the
+CPU path runs in CI in seconds (``tests/test_gpu_check.py``) and cannot rot.
+
+Usage: ``python benchmarks/gpu_check.py --device cuda --output gpu_check.json [--small]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import torch
+
+from cormorant_lab.checks import random_molecules
+from cormorant_lab.nn import Cormorant
+
+TINY = dict(num_cg_levels=1, maxl=1, max_sh=1, num_channels=2, mlp_width=8, num_mixed=4)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def reset_peak(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_mib(device: torch.device) -> float | None:
+    return torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+
+
+def build(preset: str, device: torch.device, small: bool) -> Cormorant:
+    torch.manual_seed(0)
+    model = Cormorant.from_preset(preset, device=device, **(TINY if small else {}))
+    model.validate_inputs = False  # a host synchronisation per forward; the data here is valid by construction
+    return model
+
+
+def steps_per_second(model: Cormorant, positions, charges, forces: bool, train_forces: bool, steps: int) -> float:
+    def step():
+        model.zero_grad(set_to_none=True)
+        if forces:
+            energy, force = model.energy_and_forces(positions, charges, create_graph=train_forces)
+            if train_forces:
+                (energy.square().sum() + force.square().sum()).backward()
+        else:
+            model(positions, charges).square().sum().backward()
+
+    for _ in range(2):  # warm-up (and compilation)
+        step()
+    synchronize(positions.device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    synchronize(positions.device)
+    return steps / (time.perf_counter() - start)
+
+
+def throughput(device: torch.device, batches: list[int], steps: int, small: bool, backend: str, deadline: float,
+               rows: list[dict], save) -> list[dict]:
+    """Eager figures first, then compiled ones (each compilation takes minutes): those that would start after
+    ``deadline`` (a ``time.perf_counter`` value) are recorded as skipped, so the check keeps to its time.
+    Appends to ``rows`` and calls ``save()`` after each, so a check stopped by its timeout keeps what it measured."""
+    for is_compiled in (False, True):
+        for preset in ("qm9", "md17"):
+            forces = preset == "md17"
+            model = build(preset, device, small)
+            if is_compiled:
+                model.compile(fullgraph=True, backend=backend)  # one model per preset: recompiled for new shapes only
+            for batch in batches:
+                if time.perf_counter() > deadline:
+                    rows.append({"preset": preset, "batch": batch, "compiled": is_compiled, "skipped": "time budget"})
+                    print(f"  {preset:5} batch {batch:4} {'compiled' if is_compiled else 'eager   '} skipped (time budget)", flush=True)
+                    save()
+                    continue
+                positions, charges = random_molecules(batch, 18, species=model.species, dtype=torch.float32, device=device,
+                                                      generator=torch.Generator().manual_seed(batch))
+                reset_peak(device)
+                rate = steps_per_second(model, positions, charges, forces, train_forces=not is_compiled, steps=steps)
+                what = ("energy+forces evaluation" if is_compiled else "energy+forces training step") if forces else "energy training step"
+                rows.append({"preset": preset, "batch": batch, "compiled": is_compiled, "what": what, "steps_per_s": rate,
+                             "molecules_per_s": rate * batch, "peak_mib": peak_mib(device)})
+                print(f"  {preset:5} batch {batch:4} {'compiled' if is_compiled else 'eager   '} {what:28} {rate:8.2f} steps/s"
+                      + (f", peak {rows[-1]['peak_mib']:.0f} MiB" if rows[-1]["peak_mib"] is not None else ""), flush=True)
+                save()
+    return rows
+
+
+def qm9_epoch(device: torch.device, molecules: int, max_steps: int, small: bool, seconds: float = 90.0) -> dict:
+    """One epoch of the paper's QM9 recipe on device-resident data of QM9's sizes; timed over ``max_steps`` steps
+    or ``seconds``, whichever comes first (then extrapolated to the epoch)."""
+    batch_size, generator = 25, torch.Generator().manual_seed(0)
+    model = build("qm9", device, small)
+    positions, charges = random_molecules(molecules, 29, min_atoms=9, species=model.species, dtype=torch.float32,
+                                          device=device, generator=generator)
+    targets = torch.randn(molecules, device=device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
+    order = torch.randperm(molecules, device=device)  # on the device: batches are index selections there
+    steps_in_epoch = -(-molecules // batch_size)
+    steps = min(steps_in_epoch, max_steps)
+    sizes = (charges != 0).sum(-1)
+
+    def step(k: int) -> None:
+        index = order[k * batch_size : (k + 1) * batch_size]
+        width = 29  # pad to the largest molecule (no host sync to find the batch's largest)
+        loss = (model(positions[index, :width], charges[index, :width]) - targets[index]).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    step(0)
+    synchronize(device)
+    start = time.perf_counter()
+    done = 0
+    while done < steps:
+        for _ in range(min(25, steps - done)):  # a sync every 25 steps only, to check the clock
+            done += 1
+            step(done % steps_in_epoch)
+        synchronize(device)
+        if time.perf_counter() - start > seconds:
+            break
+    per_step = (time.perf_counter() - start) / done
+    steps = done
+    return {"molecules": molecules, "batch_size": batch_size, "mean_atoms": float(sizes.float().mean()), "steps_timed": steps,
+            "steps_per_epoch": steps_in_epoch, "seconds_per_step": per_step, "epoch_seconds": per_step * steps_in_epoch,
+            "extrapolated": steps < steps_in_epoch}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--output", default="gpu_check.json")
+    parser.add_argument("--small", action="store_true", help="tiny sizes: the CPU path in CI")
+    parser.add_argument("--epoch-steps", type=int, default=None, help="steps of the QM9 epoch to time (default: all 4000, at most ~90 s)")
+    parser.add_argument("--budget", type=float, default=330.0, help="seconds for everything; later measurements are skipped")
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = False  # the figures are for the float32 the tests check
+    batches, steps = ([2, 4], 2) if args.small else ([32, 128, 512], 10)
+    backend = "aot_eager" if args.small else "inductor"
+    result = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+              "torch": torch.__version__, "small": args.small, "compile_backend": backend}
+    print(f"gpu_check on {result['device']} (torch {torch.__version__}){' [small]' if args.small else ''}", flush=True)
+    started = time.perf_counter()
+    # the QM9 epoch (eager, at most ~90 s) is measured first; then the throughput table, within --budget seconds
+    molecules = 100 if args.small else 100_000
+    result["qm9_epoch"] = qm9_epoch(device, molecules, args.epoch_steps or (3 if args.small else 4000), args.small)
+    epoch = result["qm9_epoch"]
+    print(f"  QM9 epoch (batch 25, {molecules} molecules): {epoch['epoch_seconds']:.1f} s"
+          + (f" (extrapolated from {epoch['steps_timed']} steps)" if epoch["extrapolated"] else ""), flush=True)
+    result["throughput"] = []
+
+    def save() -> None:
+        with open(args.output, "w") as handle:
+            json.dump(result, handle, indent=2)
+
+    save()
+    throughput(device, batches, steps, args.small, backend, started + args.budget, result["throughput"], save)
+    return result
+
+
+if __name__ == "__main__":
+    main()
