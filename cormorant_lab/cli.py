@@ -394,6 +394,10 @@ def validate_arguments(args: argparse.Namespace) -> None:
             raise CommandError(f"--lr-final {args.lr_final} is above --lr-init {args.lr_init}: the schedule decreases")
         _check_names(args)
         _check_user_data(args)
+        trains_on_forces = args.force_weight is not None and args.force_weight > 0
+        if args.compile and (trains_on_forces or (args.force_weight is None and args.data is None and args.dataset == "md17")):
+            raise CommandError("--compile trains on energies only (PyTorch cannot compile the force loss's double "
+                               "backward): add --force-weight 0")
         _check_output(args.output, resume=args.resume)
     elif args.command == "evaluate":
         if not Path(args.checkpoint).is_file():

@@ -12,13 +12,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..so3._cg_product import _RowPlan, plans_for
+from ..so3 import RowPlan, plans_for
 
 
 class CouplingPlans(nn.Module):
     """The plans of ``max_l1 × max_l2 → maxl`` (``square``: those of ``cg_square``) in ``basis``, as buffers.
 
-    Calling the module returns the tuple of ``_RowPlan`` whose matrices are the buffers (in the layer's dtype and
+    Calling the module returns the tuple of ``RowPlan`` whose matrices are the buffers (in the layer's dtype and
     device), to pass as ``plans=`` to the CG functions.
     """
 
@@ -39,5 +39,5 @@ class CouplingPlans(nn.Module):
             setattr(self, f"_matrix_{k}", exact.to(dtype=current.dtype, device=current.device))
         return self
 
-    def forward(self) -> tuple[_RowPlan, ...]:
-        return tuple(_RowPlan(l1, first, degrees, getattr(self, f"_matrix_{k}")) for k, (l1, first, degrees) in enumerate(self._rows))
+    def forward(self) -> tuple[RowPlan, ...]:
+        return tuple(RowPlan(l1, first, degrees, getattr(self, f"_matrix_{k}")) for k, (l1, first, degrees) in enumerate(self._rows))

@@ -48,6 +48,9 @@ class _RowPlan:
     matrix: torch.Tensor  # ((2l1+1)·width, Σ(2l+1)): CG columns of every pair (l1, l2) and l it reaches
 
 
+RowPlan = _RowPlan  # the public name, for layers that hold their plans as buffers (nn.CouplingPlans)
+
+
 def output_channels(channels: int, max_l1: int, max_l2: int, maxl: int) -> tuple[int, ...]:
     """Channels of each output part of ``cg_product`` for inputs with ``channels`` channels at every degree."""
     counts = [0] * (min(maxl, max_l1 + max_l2) + 1)

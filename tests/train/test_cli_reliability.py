@@ -60,6 +60,8 @@ def _error_line(capsys):
     (["--source", "rmd17", "--molecule", "water"], "known: aspirin, azobenzene"),
     (["--dataset", "qm9", "--target", "U1"], "--target 'U1': unknown QM9 target"),
     (["--target", "U0"], "--target 'U0': MD-17 has one target"),
+    (["--compile"], "--compile trains on energies only"),  # MD-17 trains on forces by default
+    (["--dataset", "qm9", "--compile", "--force-weight", "1"], "--compile trains on energies only"),
 ])
 def test_bad_train_arguments_are_one_line_before_any_data(arguments, message, tmp_path, capsys, no_data):
     assert main(["train", "--output", str(tmp_path / "out"), *arguments]) == 2
