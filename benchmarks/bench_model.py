@@ -102,7 +102,9 @@ def count_kernels(step) -> tuple[int, Counter]:
     for event in events:
         name = event.name
         if name.startswith("aten::"):
-            if name in VIEW_OPS or any(child.name.startswith("aten::") and child.name not in VIEW_OPS for child in event.cpu_children):
+            if name in VIEW_OPS or any(
+                child.name.startswith("aten::") and child.name not in VIEW_OPS for child in event.cpu_children
+            ):
                 continue
             counts[name] += 1
         elif name.startswith(("cpp_fused", "triton_", "graph_")) and "kernel" not in name:
@@ -110,10 +112,14 @@ def count_kernels(step) -> tuple[int, Counter]:
     return sum(counts.values()), counts
 
 
-def make_step(model: Cormorant, positions: torch.Tensor, charges: torch.Tensor, forces: bool, train_forces: bool = True):
+def make_step(
+    model: Cormorant, positions: torch.Tensor, charges: torch.Tensor, forces: bool, train_forces: bool = True
+):
     def step():
         model.zero_grad(set_to_none=True)
-        if forces and train_forces:  # the MD-17 loss: energies and forces, the forces' graph kept and differentiated again
+        if (
+            forces and train_forces
+        ):  # the MD-17 loss: energies and forces, the forces' graph kept and differentiated again
             energy, force = model.energy_and_forces(positions, charges, create_graph=True)
             (energy.square().sum() + force.square().sum()).backward()
         elif forces:  # evaluation (MD): energies and forces, no graph kept
@@ -124,14 +130,29 @@ def make_step(model: Cormorant, positions: torch.Tensor, charges: torch.Tensor, 
     return step
 
 
-def bench_model(preset: str, batch: int, atoms: int, steps: int, forces: bool = False, compile: bool = False,
-                kernels: bool = True, warmup: int = 2) -> dict:
+def bench_model(
+    preset: str,
+    batch: int,
+    atoms: int,
+    steps: int,
+    forces: bool = False,
+    compile: bool = False,
+    kernels: bool = True,
+    warmup: int = 2,
+) -> dict:
     torch.manual_seed(0)
     model = Cormorant.from_preset(preset)
-    positions, charges = random_molecules(batch, atoms, species=model.species, dtype=torch.float32,
-                                          generator=torch.Generator().manual_seed(0))
-    result = {"preset": preset, "forces": forces, "batch": batch, "atoms": atoms, "threads": torch.get_num_threads(),
-              "parameters": sum(p.numel() for p in model.parameters())}
+    positions, charges = random_molecules(
+        batch, atoms, species=model.species, dtype=torch.float32, generator=torch.Generator().manual_seed(0)
+    )
+    result = {
+        "preset": preset,
+        "forces": forces,
+        "batch": batch,
+        "atoms": atoms,
+        "threads": torch.get_num_threads(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
     baseline = peak_rss_mib()
     step = make_step(model, positions, charges, forces, train_forces=not compile)
     wall, cpu = time_steps(step, steps, warmup)
@@ -161,40 +182,73 @@ def bench_model(preset: str, batch: int, atoms: int, steps: int, forces: bool = 
 
 def report(result: dict) -> None:
     forces, compile = result["forces"], "compiled_cpu_s" in result
-    what = "energy+forces " + ("evaluation" if compile else "training step") if forces else "training step (forward+backward)"
-    print(f"model: {result['preset']} preset, {what}, {result['parameters']} parameters, {result['batch']} molecules x "
-          f"{result['atoms']} atoms, float32, {result['threads']} thread(s), load average {os.getloadavg()[0]:.1f}")
-    reference = REFERENCE.get("md17_forces" if forces else "qm9") if (result["batch"], result["atoms"]) == (32, 18) else None
+    what = (
+        "energy+forces " + ("evaluation" if compile else "training step")
+        if forces
+        else "training step (forward+backward)"
+    )
+    print(
+        f"model: {result['preset']} preset, {what}, {result['parameters']} parameters, {result['batch']} molecules x "
+        f"{result['atoms']} atoms, float32, {result['threads']} thread(s), load average {os.getloadavg()[0]:.1f}"
+    )
+    reference = (
+        REFERENCE.get("md17_forces" if forces else "qm9") if (result["batch"], result["atoms"]) == (32, 18) else None
+    )
     if forces and compile:
         reference = None  # the reference's figure is for the training step
-    ratio = f"; reference {reference['cpu_s']} CPU s -> x{reference['cpu_s'] / result['cpu_s']:.0f} less CPU" if reference else ""
-    print(f"  CPU per step: median {result['cpu_s']:.3f} s, best {result['cpu_best_s']:.3f} s (wall: median {result['wall_s']:.3f} s){ratio}")
-    ratio = (f"; reference {reference['peak_mib']:.0f} MiB -> {result['peak_mib'] / reference['peak_mib']:.3f} of it; the step alone "
-             f"(over the baseline; the reference's {REFERENCE_BASELINE_MIB:.0f} MiB): "
-             f"{(result['peak_mib'] - result['baseline_mib']) / (reference['peak_mib'] - REFERENCE_BASELINE_MIB):.3f}") if reference else ""
-    print(f"  peak RSS: {result['peak_mib']:.0f} MiB total, +{result['peak_mib'] - result['baseline_mib']:.0f} MiB over the "
-          f"pre-step baseline of {result['baseline_mib']:.0f} MiB{ratio}")
+    ratio = (
+        f"; reference {reference['cpu_s']} CPU s -> x{reference['cpu_s'] / result['cpu_s']:.0f} less CPU"
+        if reference
+        else ""
+    )
+    print(
+        f"  CPU per step: median {result['cpu_s']:.3f} s, best {result['cpu_best_s']:.3f} s (wall: median {result['wall_s']:.3f} s){ratio}"
+    )
+    ratio = (
+        (
+            f"; reference {reference['peak_mib']:.0f} MiB -> {result['peak_mib'] / reference['peak_mib']:.3f} of it; the step alone "
+            f"(over the baseline; the reference's {REFERENCE_BASELINE_MIB:.0f} MiB): "
+            f"{(result['peak_mib'] - result['baseline_mib']) / (reference['peak_mib'] - REFERENCE_BASELINE_MIB):.3f}"
+        )
+        if reference
+        else ""
+    )
+    print(
+        f"  peak RSS: {result['peak_mib']:.0f} MiB total, +{result['peak_mib'] - result['baseline_mib']:.0f} MiB over the "
+        f"pre-step baseline of {result['baseline_mib']:.0f} MiB{ratio}"
+    )
     if "kernels" in result:
-        print(f"  kernels per step (leaf non-view ATen operations): {result['kernels']}; most frequent {result['top_kernels']}")
+        print(
+            f"  kernels per step (leaf non-view ATen operations): {result['kernels']}; most frequent {result['top_kernels']}"
+        )
     if "saved_mib" in result:
-        print(f"  activations kept for backward: {result['saved_mib']:.1f} MiB ({result['saved_mib'] / result['batch']:.2f} MiB per molecule)")
+        print(
+            f"  activations kept for backward: {result['saved_mib']:.1f} MiB ({result['saved_mib'] / result['batch']:.2f} MiB per molecule)"
+        )
     if compile:
-        print(f"  compiled (torch.compile fullgraph=True): compile {result['compile_cpu_s']:.0f} CPU s once, then "
-              f"{result['compiled_cpu_s']:.3f} CPU s per step (eager / compiled = x{result['cpu_s'] / result['compiled_cpu_s']:.2f}), "
-              f"wall {result['compiled_wall_s']:.3f} s" + (f", kernels {result['compiled_kernels']}" if "compiled_kernels" in result else ""))
+        print(
+            f"  compiled (torch.compile fullgraph=True): compile {result['compile_cpu_s']:.0f} CPU s once, then "
+            f"{result['compiled_cpu_s']:.3f} CPU s per step (eager / compiled = x{result['cpu_s'] / result['compiled_cpu_s']:.2f}), "
+            f"wall {result['compiled_wall_s']:.3f} s"
+            + (f", kernels {result['compiled_kernels']}" if "compiled_kernels" in result else "")
+        )
 
 
 def fit_exponent(sizes: list[float], values: list[float]) -> float:
     """Least-squares slope of log(value) against log(size)."""
     xs, ys = [math.log(s) for s in sizes], [math.log(v) for v in values]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sum((x - mx) ** 2 for x in xs)
 
 
 # glibc returns every freed block above its mmap threshold (at most 32 MiB by default) to the kernel, and faults
 # the pages in again on the next allocation: at 400 atoms that is half the CPU time of a step (system time). These
 # settings keep freed memory in the heap (``--tune-malloc``; any program can set them in its environment).
-MALLOC_TUNING = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36), "MALLOC_TOP_PAD_": str(2**30)}
+MALLOC_TUNING = {
+    "MALLOC_MMAP_THRESHOLD_": str(2**32),
+    "MALLOC_TRIM_THRESHOLD_": str(2**36),
+    "MALLOC_TOP_PAD_": str(2**30),
+}
 
 
 def scaling(sizes: list[int], steps: int, threads: int, warmup: int = 1, tune_malloc: bool = False) -> list[dict]:
@@ -202,15 +256,36 @@ def scaling(sizes: list[int], steps: int, threads: int, warmup: int = 1, tune_ma
     rows = []
     env = {**os.environ, **(MALLOC_TUNING if tune_malloc else {})}
     for n in sizes:
-        command = [sys.executable, __file__, "--preset", "md17", "--forces", "--batch", "1", "--atoms", str(n),
-                   "--steps", str(steps), "--warmup", str(warmup), "--threads", str(threads), "--json", "--no-kernels"]
+        command = [
+            sys.executable,
+            __file__,
+            "--preset",
+            "md17",
+            "--forces",
+            "--batch",
+            "1",
+            "--atoms",
+            str(n),
+            "--steps",
+            str(steps),
+            "--warmup",
+            str(warmup),
+            "--threads",
+            str(threads),
+            "--json",
+            "--no-kernels",
+        ]
         output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
-    print(f"md17 energy+forces training step, 1 molecule, float32, {threads} thread(s), median of {steps} steps"
-          f"{' (glibc malloc tuned: ' + ' '.join(f'{k}={v}' for k, v in MALLOC_TUNING.items()) + ')' if tune_malloc else ''}:")
+    print(
+        f"md17 energy+forces training step, 1 molecule, float32, {threads} thread(s), median of {steps} steps"
+        f"{' (glibc malloc tuned: ' + ' '.join(f'{k}={v}' for k, v in MALLOC_TUNING.items()) + ')' if tune_malloc else ''}:"
+    )
     print(f"  {'N':>5} {'CPU s':>8} {'peak MiB':>9} {'+MiB':>7}")
     for row in rows:
-        print(f"  {row['atoms']:>5} {row['cpu_s']:>8.3f} {row['peak_mib']:>9.0f} {row['peak_mib'] - row['baseline_mib']:>7.0f}")
+        print(
+            f"  {row['atoms']:>5} {row['cpu_s']:>8.3f} {row['peak_mib']:>9.0f} {row['peak_mib'] - row['baseline_mib']:>7.0f}"
+        )
     if len(rows) > 1:
         cpu_exponent = fit_exponent(sizes, [r["cpu_s"] for r in rows])
         mem_exponent = fit_exponent(sizes, [max(r["peak_mib"] - r["baseline_mib"], 1.0) for r in rows])
@@ -227,17 +302,32 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 2; 1 with --scaling)")
     parser.add_argument("--forces", action="store_true", help="the MD-17 step: energies and forces in the loss")
-    parser.add_argument("--compile", action="store_true", help="also time the step compiled with torch.compile(fullgraph=True)")
+    parser.add_argument(
+        "--compile", action="store_true", help="also time the step compiled with torch.compile(fullgraph=True)"
+    )
     parser.add_argument("--no-kernels", dest="kernels", action="store_false", help="skip the profiler's kernel count")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
-    parser.add_argument("--scaling", type=int, nargs="+", metavar="N", help="md17 forces step at batch 1 for these atom counts")
-    parser.add_argument("--tune-malloc", action="store_true", help="--scaling with glibc keeping freed memory (MALLOC_TUNING)")
+    parser.add_argument(
+        "--scaling", type=int, nargs="+", metavar="N", help="md17 forces step at batch 1 for these atom counts"
+    )
+    parser.add_argument(
+        "--tune-malloc", action="store_true", help="--scaling with glibc keeping freed memory (MALLOC_TUNING)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.scaling:
         scaling(args.scaling, args.steps, args.threads, 1 if args.warmup is None else args.warmup, args.tune_malloc)
         return
-    result = bench_model(args.preset, args.batch, args.atoms, args.steps, args.forces, args.compile, args.kernels, 2 if args.warmup is None else args.warmup)
+    result = bench_model(
+        args.preset,
+        args.batch,
+        args.atoms,
+        args.steps,
+        args.forces,
+        args.compile,
+        args.kernels,
+        2 if args.warmup is None else args.warmup,
+    )
     if args.json:
         print(json.dumps(result))
     else:

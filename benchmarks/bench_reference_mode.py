@@ -41,6 +41,7 @@ def step_ours(model, positions, charges):
     def step():
         model.zero_grad(set_to_none=True)
         model(positions, charges).square().sum().backward()
+
     return step
 
 
@@ -49,15 +50,41 @@ def step_reference(reference_src: str, positions, charges):
     from cormorant.models import CormorantQM9
 
     species = [1, 6, 7, 8, 9]
-    model = CormorantQM9([3], [3], 4, [10], len(species), ["learn"], 1.73, 1.73, 0.2, "rand", [10.0], 2, [3, 3], 9, False,
-                         "pmlp", "mpnn", 1, device=torch.device("cpu"), dtype=torch.float32)
+    model = CormorantQM9(
+        [3],
+        [3],
+        4,
+        [10],
+        len(species),
+        ["learn"],
+        1.73,
+        1.73,
+        0.2,
+        "rand",
+        [10.0],
+        2,
+        [3, 3],
+        9,
+        False,
+        "pmlp",
+        "mpnn",
+        1,
+        device=torch.device("cpu"),
+        dtype=torch.float32,
+    )
     atom_mask = charges > 0
-    data = {"positions": positions, "charges": charges.float(), "one_hot": charges.unsqueeze(-1) == torch.tensor(species),
-            "atom_mask": atom_mask, "edge_mask": atom_mask.unsqueeze(1) * atom_mask.unsqueeze(2)}
+    data = {
+        "positions": positions,
+        "charges": charges.float(),
+        "one_hot": charges.unsqueeze(-1) == torch.tensor(species),
+        "atom_mask": atom_mask,
+        "edge_mask": atom_mask.unsqueeze(1) * atom_mask.unsqueeze(2),
+    }
 
     def step():
         model.zero_grad(set_to_none=True)
         model(data).square().sum().backward()
+
     return step, sum(p.numel() for p in model.parameters())
 
 
@@ -65,11 +92,23 @@ def number_types(batch: int, atoms: int, channels: int = 10, steps: int = 5) -> 
     """Complex tensors against real/imaginary pairs for a level's mixing and aggregate (forward + backward)."""
     g = torch.Generator().manual_seed(0)
     shape = lambda *s: torch.randn(*s, generator=g)
-    F = [torch.complex(shape(batch, atoms, channels, 2 * l + 1), shape(batch, atoms, channels, 2 * l + 1)).requires_grad_() for l in range(4)]
-    G = [torch.complex(shape(batch, atoms, atoms, channels, 2 * l + 1), shape(batch, atoms, atoms, channels, 2 * l + 1)).requires_grad_() for l in range(4)]
+    F = [
+        torch.complex(
+            shape(batch, atoms, channels, 2 * l + 1), shape(batch, atoms, channels, 2 * l + 1)
+        ).requires_grad_()
+        for l in range(4)
+    ]
+    G = [
+        torch.complex(
+            shape(batch, atoms, atoms, channels, 2 * l + 1), shape(batch, atoms, atoms, channels, 2 * l + 1)
+        ).requires_grad_()
+        for l in range(4)
+    ]
     W = torch.complex(shape(channels, 72), shape(channels, 72)).requires_grad_()
     X = torch.complex(shape(batch, atoms, 72, 7), shape(batch, atoms, 72, 7)).requires_grad_()
-    pairs = lambda zs: [(z.real.detach().clone().requires_grad_(), z.imag.detach().clone().requires_grad_()) for z in zs]
+    pairs = lambda zs: [
+        (z.real.detach().clone().requires_grad_(), z.imag.detach().clone().requires_grad_()) for z in zs
+    ]
     Fp, Gp, (Wp,), (Xp,) = pairs(F), pairs(G), pairs([W]), pairs([X])
 
     def aggregate_complex():
@@ -77,10 +116,15 @@ def number_types(batch: int, atoms: int, channels: int = 10, steps: int = 5) -> 
         sum(p.abs().square().sum() for p in out.parts).backward()
 
     def aggregate_pairs():
-        vec = lambda k, parts: SO3Vec([p[k] for p in parts], basis="complex")  # real tensors, the complex basis's real CG
+        vec = lambda k, parts: SO3Vec(
+            [p[k] for p in parts], basis="complex"
+        )  # real tensors, the complex basis's real CG
         rr, ii = cg_aggregate(vec(0, Gp), vec(0, Fp), 3), cg_aggregate(vec(1, Gp), vec(1, Fp), 3)
         ri, ir = cg_aggregate(vec(0, Gp), vec(1, Fp), 3), cg_aggregate(vec(1, Gp), vec(0, Fp), 3)
-        sum((a - b).square().sum() + (c + d).square().sum() for a, b, c, d in zip(rr.parts, ii.parts, ri.parts, ir.parts)).backward()
+        sum(
+            (a - b).square().sum() + (c + d).square().sum()
+            for a, b, c, d in zip(rr.parts, ii.parts, ri.parts, ir.parts, strict=False)
+        ).backward()
 
     def mix_complex():
         (W @ X).abs().square().sum().backward()
@@ -89,9 +133,14 @@ def number_types(batch: int, atoms: int, channels: int = 10, steps: int = 5) -> 
         (wr, wi), (xr, xi) = Wp, Xp
         ((wr @ xr - wi @ xi).square().sum() + (wr @ xi + wi @ xr).square().sum()).backward()
 
-    for name, complex_fn, pair_fn in (("aggregate sum_j G_ij (x)cg F_j", aggregate_complex, aggregate_pairs), ("mixing W F", mix_complex, mix_pairs)):
+    for name, complex_fn, pair_fn in (
+        ("aggregate sum_j G_ij (x)cg F_j", aggregate_complex, aggregate_pairs),
+        ("mixing W F", mix_complex, mix_pairs),
+    ):
         a, b = cpu_per_call(complex_fn, steps), cpu_per_call(pair_fn, steps)
-        print(f"  {name}: complex tensors {1e3 * a:.1f} ms, real/imaginary pairs {1e3 * b:.1f} ms CPU (pairs/complex = {b / a:.2f})")
+        print(
+            f"  {name}: complex tensors {1e3 * a:.1f} ms, real/imaginary pairs {1e3 * b:.1f} ms CPU (pairs/complex = {b / a:.2f})"
+        )
 
 
 def main() -> None:
@@ -103,9 +152,14 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    positions, charges = random_molecules(args.batch, args.atoms, dtype=torch.float32, generator=torch.Generator().manual_seed(0))
+    positions, charges = random_molecules(
+        args.batch, args.atoms, dtype=torch.float32, generator=torch.Generator().manual_seed(0)
+    )
     ours = Cormorant.from_preset("qm9", reference=True)
-    print(f"qm9 step, {args.batch} molecules x {args.atoms} atoms, float32, 1 thread, CPU seconds per step (mean of {args.steps} after 1 warm-up):")
+    print(
+        f"qm9 step, {args.batch} molecules x {args.atoms} atoms, float32, 1 thread, "
+        f"CPU seconds per step (mean of {args.steps} after 1 warm-up):"
+    )
     mine = cpu_per_call(step_ours(ours, positions, charges), args.steps)
     print(f"  reference mode ({sum(p.numel() for p in ours.parameters())} parameters): {mine:.3f} s")
     default = cpu_per_call(step_ours(Cormorant.from_preset("qm9"), positions, charges), args.steps)
@@ -113,7 +167,9 @@ def main() -> None:
     if args.reference:
         step, count = step_reference(args.reference, positions, charges)
         theirs = cpu_per_call(step, args.steps)
-        print(f"  reference implementation ({count} parameters): {theirs:.3f} s -> reference mode is x{theirs / mine:.1f} less CPU")
+        print(
+            f"  reference implementation ({count} parameters): {theirs:.3f} s -> reference mode is x{theirs / mine:.1f} less CPU"
+        )
     print("number types (one level's pieces, 10 channels, l <= 3):")
     number_types(args.batch, args.atoms)
 

@@ -39,7 +39,8 @@ import json, sys, time, resource
 import torch
 from cormorant_lab.checks import random_molecules
 from cormorant_lab.nn import Cormorant
-threads, preset, forces, seconds, batch, atoms = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+threads, preset, forces = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
+seconds, batch, atoms = float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 model = Cormorant.from_preset(preset)
@@ -72,9 +73,24 @@ def run_setting(threads: int, policy: str | None, args, loaded: bool) -> dict:
         env["OMP_WAIT_POLICY"] = policy
     burners = [subprocess.Popen([sys.executable, "-c", _BURNER]) for _ in range(args.burners if loaded else 0)]
     try:
-        out = subprocess.run([sys.executable, "-c", _WORKER, str(threads), args.preset, "1" if args.forces else "0",
-                              str(args.seconds), str(args.batch), str(args.atoms)],
-                             env=env, capture_output=True, text=True, check=True, timeout=args.seconds * 20 + 120)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _WORKER,
+                str(threads),
+                args.preset,
+                "1" if args.forces else "0",
+                str(args.seconds),
+                str(args.batch),
+                str(args.atoms),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=args.seconds * 20 + 120,
+        )
     finally:
         for burner in burners:
             burner.kill()
@@ -92,9 +108,11 @@ def main() -> None:
     parser.add_argument("--burners", type=int, default=1, help="CPU-burning processes in the loaded runs")
     parser.add_argument("--repeats", type=int, default=2, help="rounds over all settings (best and median reported)")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} CPUs; {args.preset} preset, batch {args.batch} x {args.atoms} atoms"
-          f"{', energies + forces' if args.forces else ''}; {args.seconds:.0f} s per setting; "
-          f"load: {args.burners} CPU-burning process(es)")
+    print(
+        f"{os.cpu_count()} CPUs; {args.preset} preset, batch {args.batch} x {args.atoms} atoms"
+        f"{', energies + forces' if args.forces else ''}; {args.seconds:.0f} s per setting; "
+        f"load: {args.burners} CPU-burning process(es)"
+    )
     started = time.process_time()
     runs: dict[tuple[bool, str], list[dict]] = {}
     for round_ in range(args.repeats):  # interleaved, so that a burst of outside load hits every setting alike
@@ -104,22 +122,32 @@ def main() -> None:
                 result = run_setting(threads, policy, args, loaded)
                 result["load"] = load
                 runs.setdefault((loaded, label), []).append(result)
-                print(f"  round {round_ + 1}: {'loaded' if loaded else 'idle':6s}  {label:36s}  "
-                      f"{result['steps'] / result['wall']:7.2f} steps/s  {result['cpu'] / result['steps']:6.3f} CPU s/step  "
-                      f"(load average before: {load:.1f})", flush=True)
+                print(
+                    f"  round {round_ + 1}: {'loaded' if loaded else 'idle':6s}  {label:36s}  "
+                    f"{result['steps'] / result['wall']:7.2f} steps/s  {result['cpu'] / result['steps']:6.3f} CPU s/step  "
+                    f"(load average before: {load:.1f})",
+                    flush=True,
+                )
     baseline = None
-    print(f"{'':6s}  {'setting':36s}  {'steps/s (best, median)':>24s}  {'CPU s/step (min)':>16s}  {'best vs 1 thread idle':>21s}"
-          f"  load avg before")
+    print(
+        f"{'':6s}  {'setting':36s}  {'steps/s (best, median)':>24s}  {'CPU s/step (min)':>16s}  {'best vs 1 thread idle':>21s}"
+        f"  load avg before"
+    )
     for (loaded, label), results in runs.items():
         rates = sorted(r["steps"] / r["wall"] for r in results)
         best, median = rates[-1], statistics.median(rates)
         cpu = min(r["cpu"] / r["steps"] for r in results)
         baseline = baseline or best
         loads = ", ".join(f"{r['load']:.1f}" for r in results)
-        print(f"  {'loaded' if loaded else 'idle':6s}  {label:36s}  {best:10.2f}, {median:10.2f}  {cpu:16.3f}  "
-              f"{'x' + format(best / baseline, '.2f'):>21s}  {loads}", flush=True)
-    print(f"(this script's own CPU time: {time.process_time() - started:.1f} s; the workers' is in the table. "
-          f"'idle' means no burner of ours: on a shared machine the load average says what else ran)")
+        print(
+            f"  {'loaded' if loaded else 'idle':6s}  {label:36s}  {best:10.2f}, {median:10.2f}  {cpu:16.3f}  "
+            f"{'x' + format(best / baseline, '.2f'):>21s}  {loads}",
+            flush=True,
+        )
+    print(
+        f"(this script's own CPU time: {time.process_time() - started:.1f} s; the workers' is in the table. "
+        f"'idle' means no burner of ours: on a shared machine the load average says what else ran)"
+    )
 
 
 if __name__ == "__main__":

@@ -71,8 +71,16 @@ def steps_per_second(model: Cormorant, positions, charges, forces: bool, train_f
     return steps / (time.perf_counter() - start)
 
 
-def throughput(device: torch.device, batches: list[int], steps: int, small: bool, backend: str, deadline: float,
-               rows: list[dict], save) -> list[dict]:
+def throughput(
+    device: torch.device,
+    batches: list[int],
+    steps: int,
+    small: bool,
+    backend: str,
+    deadline: float,
+    rows: list[dict],
+    save,
+) -> list[dict]:
     """Eager figures first, then compiled ones (each compilation takes minutes): those that would start after
     ``deadline`` (a ``time.perf_counter`` value) are recorded as skipped, so the check keeps to its time.
     Appends to ``rows`` and calls ``save()`` after each, so a check stopped by its timeout keeps what it measured."""
@@ -85,18 +93,43 @@ def throughput(device: torch.device, batches: list[int], steps: int, small: bool
             for batch in batches:
                 if time.perf_counter() > deadline:
                     rows.append({"preset": preset, "batch": batch, "compiled": is_compiled, "skipped": "time budget"})
-                    print(f"  {preset:5} batch {batch:4} {'compiled' if is_compiled else 'eager   '} skipped (time budget)", flush=True)
+                    print(
+                        f"  {preset:5} batch {batch:4} {'compiled' if is_compiled else 'eager   '} skipped (time budget)",
+                        flush=True,
+                    )
                     save()
                     continue
-                positions, charges = random_molecules(batch, 18, species=model.species, dtype=torch.float32, device=device,
-                                                      generator=torch.Generator().manual_seed(batch))
+                positions, charges = random_molecules(
+                    batch,
+                    18,
+                    species=model.species,
+                    dtype=torch.float32,
+                    device=device,
+                    generator=torch.Generator().manual_seed(batch),
+                )
                 reset_peak(device)
                 rate = steps_per_second(model, positions, charges, forces, train_forces=not is_compiled, steps=steps)
-                what = ("energy+forces evaluation" if is_compiled else "energy+forces training step") if forces else "energy training step"
-                rows.append({"preset": preset, "batch": batch, "compiled": is_compiled, "what": what, "steps_per_s": rate,
-                             "molecules_per_s": rate * batch, "peak_mib": peak_mib(device)})
-                print(f"  {preset:5} batch {batch:4} {'compiled' if is_compiled else 'eager   '} {what:28} {rate:8.2f} steps/s"
-                      + (f", peak {rows[-1]['peak_mib']:.0f} MiB" if rows[-1]["peak_mib"] is not None else ""), flush=True)
+                what = (
+                    ("energy+forces evaluation" if is_compiled else "energy+forces training step")
+                    if forces
+                    else "energy training step"
+                )
+                rows.append(
+                    {
+                        "preset": preset,
+                        "batch": batch,
+                        "compiled": is_compiled,
+                        "what": what,
+                        "steps_per_s": rate,
+                        "molecules_per_s": rate * batch,
+                        "peak_mib": peak_mib(device),
+                    }
+                )
+                print(
+                    f"  {preset:5} batch {batch:4} {'compiled' if is_compiled else 'eager   '} {what:28} {rate:8.2f} steps/s"
+                    + (f", peak {rows[-1]['peak_mib']:.0f} MiB" if rows[-1]["peak_mib"] is not None else ""),
+                    flush=True,
+                )
                 save()
     return rows
 
@@ -106,8 +139,9 @@ def qm9_epoch(device: torch.device, molecules: int, max_steps: int, small: bool,
     or ``seconds``, whichever comes first (then extrapolated to the epoch)."""
     batch_size, generator = 25, torch.Generator().manual_seed(0)
     model = build("qm9", device, small)
-    positions, charges = random_molecules(molecules, 29, min_atoms=9, species=model.species, dtype=torch.float32,
-                                          device=device, generator=generator)
+    positions, charges = random_molecules(
+        molecules, 29, min_atoms=9, species=model.species, dtype=torch.float32, device=device, generator=generator
+    )
     targets = torch.randn(molecules, device=device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
     order = torch.randperm(molecules, device=device)  # on the device: batches are index selections there
@@ -136,9 +170,16 @@ def qm9_epoch(device: torch.device, molecules: int, max_steps: int, small: bool,
             break
     per_step = (time.perf_counter() - start) / done
     steps = done
-    return {"molecules": molecules, "batch_size": batch_size, "mean_atoms": float(sizes.float().mean()), "steps_timed": steps,
-            "steps_per_epoch": steps_in_epoch, "seconds_per_step": per_step, "epoch_seconds": per_step * steps_in_epoch,
-            "extrapolated": steps < steps_in_epoch}
+    return {
+        "molecules": molecules,
+        "batch_size": batch_size,
+        "mean_atoms": float(sizes.float().mean()),
+        "steps_timed": steps,
+        "steps_per_epoch": steps_in_epoch,
+        "seconds_per_step": per_step,
+        "epoch_seconds": per_step * steps_in_epoch,
+        "extrapolated": steps < steps_in_epoch,
+    }
 
 
 def main(argv=None) -> dict:
@@ -146,23 +187,37 @@ def main(argv=None) -> dict:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--output", default="gpu_check.json")
     parser.add_argument("--small", action="store_true", help="tiny sizes: the CPU path in CI")
-    parser.add_argument("--epoch-steps", type=int, default=None, help="steps of the QM9 epoch to time (default: all 4000, at most ~90 s)")
-    parser.add_argument("--budget", type=float, default=330.0, help="seconds for everything; later measurements are skipped")
+    parser.add_argument(
+        "--epoch-steps",
+        type=int,
+        default=None,
+        help="steps of the QM9 epoch to time (default: all 4000, at most ~90 s)",
+    )
+    parser.add_argument(
+        "--budget", type=float, default=330.0, help="seconds for everything; later measurements are skipped"
+    )
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     torch.backends.cuda.matmul.allow_tf32 = False  # the figures are for the float32 the tests check
     batches, steps = ([2, 4], 2) if args.small else ([32, 128, 512], 10)
     backend = "aot_eager" if args.small else "inductor"
-    result = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
-              "torch": torch.__version__, "small": args.small, "compile_backend": backend}
+    result = {
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "small": args.small,
+        "compile_backend": backend,
+    }
     print(f"gpu_check on {result['device']} (torch {torch.__version__}){' [small]' if args.small else ''}", flush=True)
     started = time.perf_counter()
     # the QM9 epoch (eager, at most ~90 s) is measured first; then the throughput table, within --budget seconds
     molecules = 100 if args.small else 100_000
     result["qm9_epoch"] = qm9_epoch(device, molecules, args.epoch_steps or (3 if args.small else 4000), args.small)
     epoch = result["qm9_epoch"]
-    print(f"  QM9 epoch (batch 25, {molecules} molecules): {epoch['epoch_seconds']:.1f} s"
-          + (f" (extrapolated from {epoch['steps_timed']} steps)" if epoch["extrapolated"] else ""), flush=True)
+    print(
+        f"  QM9 epoch (batch 25, {molecules} molecules): {epoch['epoch_seconds']:.1f} s"
+        + (f" (extrapolated from {epoch['steps_timed']} steps)" if epoch["extrapolated"] else ""),
+        flush=True,
+    )
     result["throughput"] = []
 
     def save() -> None:

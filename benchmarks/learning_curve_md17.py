@@ -30,14 +30,21 @@ def run(n_train: int, force_weight: float, budget: float, n_test: int, lr_init: 
         task = load_task("md17", molecule="ethanol", n_train=n_train, n_valid=200, n_test=n_test)
         seed_everything(0)
         model = Cormorant.from_preset("md17", **MODEL)
-        config = TrainConfig(epochs=10_000, force_weight=force_weight, time_budget=budget, device="cpu", progress=False, lr_init=lr_init)
+        config = TrainConfig(
+            epochs=10_000, force_weight=force_weight, time_budget=budget, device="cpu", progress=False, lr_init=lr_init
+        )
         trainer = Trainer(model, task.train, task.valid, config, units=task.units, output_dir=scratch)
         started = time.perf_counter()
         result = trainer.fit()
         trainer.restore_best()
         metrics = trainer.evaluate(task.test, forces=True)
-        return {"n_train": n_train, "loss": "energy+forces" if force_weight else "energy", "steps": result.step,
-                "seconds": round(time.perf_counter() - started, 1), **metrics}
+        return {
+            "n_train": n_train,
+            "loss": "energy+forces" if force_weight else "energy",
+            "steps": result.step,
+            "seconds": round(time.perf_counter() - started, 1),
+            **metrics,
+        }
 
 
 def main() -> None:
@@ -45,14 +52,26 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=120.0, help="seconds of training per run")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 1000, 2000])
     parser.add_argument("--n-test", type=int, default=1000)
-    parser.add_argument("--lr-init", type=float, default=1e-3, help="start of the cosine schedule (paper: 1e-3; 5e-3 suits short budgets)")
+    parser.add_argument(
+        "--lr-init",
+        type=float,
+        default=1e-3,
+        help="start of the cosine schedule (paper: 1e-3; 5e-3 suits short budgets)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = [run(n, w, args.budget, args.n_test, args.lr_init) for n in args.sizes for w in (0.0, 1.0)]
     for row in rows:
         print(row)
     RESULTS.mkdir(exist_ok=True)
-    meta = {"budget_seconds": args.budget, "model": MODEL, "data": "bundled GFN2-xTB ethanol", "threads": 1, "lr_init": args.lr_init, "rows": rows}
+    meta = {
+        "budget_seconds": args.budget,
+        "model": MODEL,
+        "data": "bundled GFN2-xTB ethanol",
+        "threads": 1,
+        "lr_init": args.lr_init,
+        "rows": rows,
+    }
     (RESULTS / "learning_curve_md17.json").write_text(json.dumps(meta, indent=2))
     with open(RESULTS / "learning_curve_md17.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))

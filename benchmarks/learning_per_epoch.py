@@ -32,7 +32,10 @@ def data(seed: int, train: int = 1000, test: int = 1000):
     with np.load(bundled_path("ethanol")) as d:
         positions, energies, z = d["R"], d["E"][:, 0], d["z"]
     order = np.random.default_rng(seed).permutation(len(energies))
-    pick = lambda idx: (torch.tensor(positions[idx], dtype=torch.float32), torch.tensor(energies[idx], dtype=torch.float64))
+    pick = lambda idx: (
+        torch.tensor(positions[idx], dtype=torch.float32),
+        torch.tensor(energies[idx], dtype=torch.float64),
+    )
     charges = torch.tensor(z).unsqueeze(0)
     return pick(order[:train]), pick(order[train : train + test]), charges
 
@@ -58,7 +61,9 @@ def test_mae(model, positions, energies, charges, batch: int = 100) -> float:
     return float(torch.cat(errors).mean())
 
 
-def train(name: str, epochs: int, seed: int, batch: int = 25, stop: int | None = None) -> list[tuple[int, float, float]]:
+def train(
+    name: str, epochs: int, seed: int, batch: int = 25, stop: int | None = None
+) -> list[tuple[int, float, float]]:
     (x_train, e_train), (x_test, e_test), charges = data(seed)
     model = build(name, seed)
     mean, std = float(e_train.mean()), float(e_train.std())
@@ -86,7 +91,9 @@ def train(name: str, epochs: int, seed: int, batch: int = 25, stop: int | None =
         cpu += time.process_time() - start_cpu
         if epoch in REPORT or epoch == epochs:
             rows.append((epoch, test_mae(model, x_test, e_test, charges), cpu))
-            print(f"  {name}: epoch {epoch:3d}  test MAE {rows[-1][1]:.3f} kcal/mol  training CPU {cpu:.1f} s", flush=True)
+            print(
+                f"  {name}: epoch {epoch:3d}  test MAE {rows[-1][1]:.3f} kcal/mol  training CPU {cpu:.1f} s", flush=True
+            )
     return rows
 
 
@@ -95,14 +102,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--models", default="reference,default")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--stop", type=int, default=None, help="stop after this many epochs (the schedule still plans --epochs)")
+    parser.add_argument(
+        "--stop", type=int, default=None, help="stop after this many epochs (the schedule still plans --epochs)"
+    )
     parser.add_argument("--overrides", default="{}", help="JSON constructor arguments for the default preset")
     args = parser.parse_args()
     OVERRIDES.update(json.loads(args.overrides))
     torch.set_num_threads(1)
     (_, e_train), (_, e_test), _ = data(args.seed)
-    print(f"ethanol, 1000 train / 1000 test frames, batch 25, AMSGrad 1e-3 -> 1e-5 cosine over {args.epochs} epochs; "
-          f"predicting the training mean: test MAE {float((e_test - e_train.mean()).abs().mean()):.3f} kcal/mol")
+    print(
+        f"ethanol, 1000 train / 1000 test frames, batch 25, AMSGrad 1e-3 -> 1e-5 cosine over {args.epochs} epochs; "
+        f"predicting the training mean: test MAE {float((e_test - e_train.mean()).abs().mean()):.3f} kcal/mol"
+    )
     for name in args.models.split(","):
         model = build(name, args.seed)
         label = "reference mode" if name == "reference" else f"default md17 preset {OVERRIDES or ''}".strip()

@@ -32,8 +32,16 @@ def run(n_train: int, budget: float, n_valid: int, n_test: int, lr_init: float) 
         seed_everything(0)
         model = Cormorant.from_preset("qm9", **MODEL)
         config = TrainConfig(epochs=10_000, time_budget=budget, device="cpu", progress=False, lr_init=lr_init)
-        trainer = Trainer(model, task.train, task.valid, config, target="U0", units=task.units,
-                          per_species_reference=True, output_dir=scratch)
+        trainer = Trainer(
+            model,
+            task.train,
+            task.valid,
+            config,
+            target="U0",
+            units=task.units,
+            per_species_reference=True,
+            output_dir=scratch,
+        )
         started = time.perf_counter()
         result = trainer.fit()
         trainer.restore_best()
@@ -47,14 +55,26 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--n-valid", type=int, default=500)
     parser.add_argument("--n-test", type=int, default=2000)
-    parser.add_argument("--lr-init", type=float, default=1e-3, help="start of the cosine schedule (paper: 1e-3; 5e-3 suits short budgets)")
+    parser.add_argument(
+        "--lr-init",
+        type=float,
+        default=1e-3,
+        help="start of the cosine schedule (paper: 1e-3; 5e-3 suits short budgets)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = [run(n, args.budget, args.n_valid, args.n_test, args.lr_init) for n in args.sizes]
     for row in rows:
         print(row)
     RESULTS.mkdir(exist_ok=True)
-    meta = {"budget_seconds": args.budget, "model": MODEL, "paper_U0_mae_meV": PAPER_U0_MEV, "threads": 1, "lr_init": args.lr_init, "rows": rows}
+    meta = {
+        "budget_seconds": args.budget,
+        "model": MODEL,
+        "paper_U0_mae_meV": PAPER_U0_MEV,
+        "threads": 1,
+        "lr_init": args.lr_init,
+        "rows": rows,
+    }
     (RESULTS / "qm9_budget.json").write_text(json.dumps(meta, indent=2))
     with open(RESULTS / "qm9_budget.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -66,7 +86,12 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.6))
-    ax.loglog([r["n_train"] for r in rows], [r["U0_mae"] for r in rows], "o-", label=f"this run ({args.budget:.0f} s CPU each)")
+    ax.loglog(
+        [r["n_train"] for r in rows],
+        [r["U0_mae"] for r in rows],
+        "o-",
+        label=f"this run ({args.budget:.0f} s CPU each)",
+    )
     ax.axhline(PAPER_U0_MEV, color="k", ls="--", label="paper: 22 meV (100k, GPU)")
     ax.set(xlabel="training molecules", ylabel="test U0 MAE (meV)")
     ax.legend()

@@ -23,8 +23,26 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-model = CormorantQM9(maxl=3, max_sh=3, num_cg_levels=4, num_channels=10, num_species=5, cutoff_type=["learn"],
-                     hard_cut_rad=1.73, soft_cut_rad=1.73, soft_cut_width=0.2, weight_init="rand", level_gain=[10.0],
-                     charge_power=2, basis_set=(3, 3), charge_scale=9, gaussian_mask=False, top="linear", input="linear",
-                     num_mpnn_layers=1, device=torch.device("cpu"), dtype=torch.float32)
+model = CormorantQM9(
+    maxl=3,
+    max_sh=3,
+    num_cg_levels=4,
+    num_channels=10,
+    num_species=5,
+    cutoff_type=["learn"],
+    hard_cut_rad=1.73,
+    soft_cut_rad=1.73,
+    soft_cut_width=0.2,
+    weight_init="rand",
+    level_gain=[10.0],
+    charge_power=2,
+    basis_set=(3, 3),
+    charge_scale=9,
+    gaussian_mask=False,
+    top="linear",
+    input="linear",
+    num_mpnn_layers=1,
+    device=torch.device("cpu"),
+    dtype=torch.float32,
+)
 print(f"reference: peak RSS before the first step (python, torch, the package, the qm9 model): {peak_mib():.0f} MiB")

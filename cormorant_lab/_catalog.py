@@ -14,11 +14,28 @@ QM9_SOURCES = ("auto", "qm9pack", "archive")
 #: Molecules bundled in ``cormorant_lab/data/bundled/`` (GFN2-xTB Langevin dynamics at 500 K).
 BUNDLED_MOLECULES = ("ethanol", "malonaldehyde", "uracil", "aspirin")
 #: Molecules of the original MD-17 files on the sGDML site.
-MD17_MOLECULES = ("aspirin", "benzene", "ethanol", "malonaldehyde", "naphthalene", "salicylic_acid", "toluene", "uracil")
+MD17_MOLECULES = (
+    "aspirin",
+    "benzene",
+    "ethanol",
+    "malonaldehyde",
+    "naphthalene",
+    "salicylic_acid",
+    "toluene",
+    "uracil",
+)
 #: Molecules of the revised MD-17 (rMD17).
 RMD17_MOLECULES = (
-    "aspirin", "azobenzene", "benzene", "ethanol", "malonaldehyde", "naphthalene", "paracetamol", "salicylic_acid",
-    "toluene", "uracil",
+    "aspirin",
+    "azobenzene",
+    "benzene",
+    "ethanol",
+    "malonaldehyde",
+    "naphthalene",
+    "paracetamol",
+    "salicylic_acid",
+    "toluene",
+    "uracil",
 )
 #: The twelve QM9 targets of the paper (units in ``cormorant_lab.data.QM9_TARGETS``).
 QM9_TARGET_NAMES = ("mu", "alpha", "homo", "lumo", "gap", "r2", "zpve", "U0", "U", "H", "G", "Cv")

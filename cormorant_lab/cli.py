@@ -24,8 +24,8 @@ import math
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ._catalog import BUNDLED_MOLECULES, DATASETS, MD17_SOURCES, QM9_SOURCES, QM9_TARGET_NAMES, molecules_for
 
@@ -52,36 +52,82 @@ def _user_data(args: argparse.Namespace) -> tuple[str, dict]:
     """``("file", load_task options)`` for ``--data FILE``, else the ``--dataset`` and no options."""
     if args.data is None:
         return args.dataset, {}
-    return "file", dict(path=args.data, energy_unit=args.energy_unit, energy_key=args.energy_key,
-                        forces_key=args.forces_key, length_unit=args.length_unit, n_fractions=args.split_fractions)
+    return "file", dict(
+        path=args.data,
+        energy_unit=args.energy_unit,
+        energy_key=args.energy_key,
+        forces_key=args.forces_key,
+        length_unit=args.length_unit,
+        n_fractions=args.split_fractions,
+    )
 
 
 def _train(args: argparse.Namespace) -> int:
     from .nn import Cormorant
-    from .train import TrainConfig, Trainer, configure_threads, format_metrics, init_distributed, load_task, seed_everything
+    from .train import (
+        TrainConfig,
+        Trainer,
+        configure_threads,
+        format_metrics,
+        init_distributed,
+        load_task,
+        seed_everything,
+    )
 
     configure_threads(args.threads)
     info = init_distributed()
     dataset, user_data = _user_data(args)
-    task = load_task(dataset, molecule=args.molecule, target=args.target, source=args.source, n_train=args.n_train,
-                     n_valid=args.n_valid, n_test=args.n_test, split_seed=args.split_seed, **user_data)
+    task = load_task(
+        dataset,
+        molecule=args.molecule,
+        target=args.target,
+        source=args.source,
+        n_train=args.n_train,
+        n_valid=args.n_valid,
+        n_test=args.n_test,
+        split_seed=args.split_seed,
+        **user_data,
+    )
     force_weight = args.force_weight if args.force_weight is not None else (1.0 if task.has_forces else 0.0)
     if force_weight > 0 and not task.has_forces:
         raise CommandError(f"--force-weight {force_weight}: {args.data or args.dataset} has no forces")
     if args.compile and force_weight > 0:
-        raise CommandError("--compile trains on energies only (PyTorch cannot compile the force loss's double backward): add --force-weight 0")
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr_init=args.lr_init, lr_final=args.lr_final,
-                         force_weight=force_weight, seed=args.seed, device=args.device, dtype=args.dtype,
-                         time_budget=args.time_budget, progress=not args.no_progress, compile=args.compile)
+        raise CommandError(
+            "--compile trains on energies only (PyTorch cannot compile the force loss's double backward): add --force-weight 0"
+        )
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr_init=args.lr_init,
+        lr_final=args.lr_final,
+        force_weight=force_weight,
+        seed=args.seed,
+        device=args.device,
+        dtype=args.dtype,
+        time_budget=args.time_budget,
+        progress=not args.no_progress,
+        compile=args.compile,
+    )
     seed_everything(config.seed)
     model = Cormorant.from_preset(args.preset or ("md17" if dataset == "file" else dataset), **_model_overrides(args))
-    trainer = Trainer(model, task.train, task.valid, config, target=task.target, units=task.units, output_dir=args.output,
-                      per_species_reference=task.per_species_reference, metadata={"task": task.spec})
+    trainer = Trainer(
+        model,
+        task.train,
+        task.valid,
+        config,
+        target=task.target,
+        units=task.units,
+        output_dir=args.output,
+        per_species_reference=task.per_species_reference,
+        metadata={"task": task.spec},
+    )
     result = trainer.fit(resume=args.resume)
     has_best = trainer.best_path is not None and trainer.best_path.exists()
     if info.is_main:
         best = f"best {trainer.best_path}" if has_best else "no best.pt (no validation set: --n-valid 0)"
-        print(f"stopped: {result.stop_reason} after {result.epoch} epochs, {result.step} steps; {best}; last {trainer.last_path}")
+        print(
+            f"stopped: {result.stop_reason} after {result.epoch} epochs, {result.step} steps; {best}; last {trainer.last_path}"
+        )
     if result.stop_reason == "interrupted":
         return 130
     if not len(task.test):
@@ -98,7 +144,15 @@ def _train(args: argparse.Namespace) -> int:
 
 # --- evaluate -----------------------------------------------------------------------------------------------
 def _evaluate(args: argparse.Namespace) -> int:
-    from .train import TargetUnits, configure_threads, evaluate_model, format_metrics, load_model, load_task, resolve_device
+    from .train import (
+        TargetUnits,
+        configure_threads,
+        evaluate_model,
+        format_metrics,
+        load_model,
+        load_task,
+        resolve_device,
+    )
 
     configure_threads(args.threads)
     model = load_model(args.checkpoint)
@@ -106,7 +160,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not spec or not isinstance(model.metadata.get("units"), dict):
         raise CommandError(f"{args.checkpoint} records no task (dataset and splits); it was not written by the trainer")
     if spec.get(f"n_{args.split}") == 0:
-        raise CommandError(f"the {args.split} split of {args.checkpoint} is empty (n_{args.split} = 0): nothing to evaluate")
+        raise CommandError(
+            f"the {args.split} split of {args.checkpoint} is empty (n_{args.split} = 0): nothing to evaluate"
+        )
     task = load_task(**spec)
     model = model.to(resolve_device(args.device))
     units = TargetUnits(**model.metadata["units"])
@@ -114,8 +170,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     metrics = evaluate_model(model, dataset, task.target, units, forces=task.has_forces, batch_size=args.batch_size)
     label = spec.get("molecule") or spec["target"]
     if not all(math.isfinite(v) for v in metrics.values()):
-        print(f"cormorant-lab evaluate: error: the model's predictions on the {args.split} split are not finite "
-              f"({format_metrics(metrics, units)})", file=sys.stderr)
+        print(
+            f"cormorant-lab evaluate: error: the model's predictions on the {args.split} split are not finite "
+            f"({format_metrics(metrics, units)})",
+            file=sys.stderr,
+        )
         return 1
     print(f"{args.split} ({len(dataset)} molecules, {spec['dataset']} {label}): {format_metrics(metrics, units)}")
     if args.json:
@@ -139,14 +198,31 @@ def _demo(args: argparse.Namespace) -> int:
     task = load_task("md17", molecule="ethanol", n_train=sizes[0], n_valid=sizes[1], n_test=sizes[2])
     seed_everything(args.seed)
     model = Cormorant.from_preset("md17", **(QUICK_MODEL if args.quick else DEMO_MODEL))
-    config = TrainConfig(epochs=1000, force_weight=1.0, seed=args.seed, device=args.device, time_budget=budget,
-                         lr_init=DEMO_LR_INIT, progress=not args.no_progress)
-    print(f"training Cormorant (md17 preset, {sum(p.numel() for p in model.parameters())} parameters) on {sizes[0]} frames "
-          f"of the bundled GFN2-xTB ethanol trajectory, energies + forces, for {budget:.0f} s on {config.device or 'auto'}...")
+    config = TrainConfig(
+        epochs=1000,
+        force_weight=1.0,
+        seed=args.seed,
+        device=args.device,
+        time_budget=budget,
+        lr_init=DEMO_LR_INIT,
+        progress=not args.no_progress,
+    )
+    print(
+        f"training Cormorant (md17 preset, {sum(p.numel() for p in model.parameters())} parameters) on {sizes[0]} frames "
+        f"of the bundled GFN2-xTB ethanol trajectory, energies + forces, for {budget:.0f} s on {config.device or 'auto'}..."
+    )
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(args.output) if args.output else Path(scratch)
-        trainer = Trainer(model, task.train, task.valid, config, target="energy", units=task.units, output_dir=output,
-                          metadata={"task": task.spec})
+        trainer = Trainer(
+            model,
+            task.train,
+            task.valid,
+            config,
+            target="energy",
+            units=task.units,
+            output_dir=output,
+            metadata={"task": task.spec},
+        )
         result = trainer.fit()
         trainer.restore_best()
         metrics = trainer.evaluate(task.test, forces=True)
@@ -155,7 +231,9 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  (energy spread of the test frames: std {task.test.targets('energy').std():.3f} kcal/mol)")
     batch = collate_molecules([task.test[i] for i in range(4)])
     double = model.to(torch.float64)
-    report = check_covariance(double, batch_to(batch, trainer.device, torch.float64)["positions"], batch["charges"].to(trainer.device))
+    report = check_covariance(
+        double, batch_to(batch, trainer.device, torch.float64)["positions"], batch["charges"].to(trainer.device)
+    )
     print(f"covariance check of the trained model (float64): {report.summary()}")
     print(f"worst covariance error: {report.worst:.2e}")
     print(f"demo finished in {time.perf_counter() - started:.0f} s")
@@ -180,7 +258,11 @@ class _HelpFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "%(default)" in text or any(action.default is v for v in (None, False, argparse.SUPPRESS)) or not action.option_strings:
+        if (
+            "%(default)" in text
+            or any(action.default is v for v in (None, False, argparse.SUPPRESS))
+            or not action.option_strings
+        ):
             return text
         return f"{text} (default: %(default)s)" if text else "default: %(default)s"
 
@@ -197,31 +279,49 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU intra-op threads (default: 1, or OMP_NUM_THREADS if set; this model's small tensors "
-                             "gain little from more and lose much on a busy machine)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU intra-op threads (default: 1, or OMP_NUM_THREADS if set; this model's small tensors "
+        "gain little from more and lose much on a busy machine)",
+    )
 
 
 def _add_train(commands) -> None:
-    train = commands.add_parser("train", help="train a model (the paper's recipe; Ctrl-C or SIGTERM saves, --resume continues)",
-                                description="Train a Cormorant model with the paper's recipe. Ctrl-C or SIGTERM saves "
-                                            "OUTPUT/last.pt; --resume continues it exactly (same task, data, split and model).")
+    train = commands.add_parser(
+        "train",
+        help="train a model (the paper's recipe; Ctrl-C or SIGTERM saves, --resume continues)",
+        description="Train a Cormorant model with the paper's recipe. Ctrl-C or SIGTERM saves "
+        "OUTPUT/last.pt; --resume continues it exactly (same task, data, split and model).",
+    )
     train.add_argument("--dataset", choices=DATASETS, default="md17", help="dataset")
-    train.add_argument("--molecule", default="ethanol", help=f"MD-17 molecule (bundled: {', '.join(BUNDLED_MOLECULES)})")
+    train.add_argument(
+        "--molecule", default="ethanol", help=f"MD-17 molecule (bundled: {', '.join(BUNDLED_MOLECULES)})"
+    )
     train.add_argument("--target", default=None, help=f"QM9 target (default U0): {', '.join(QM9_TARGET_NAMES)}")
-    train.add_argument("--source", default=None, help="md17: bundled (default), md17, rmd17; qm9: auto (default), qm9pack, archive")
+    train.add_argument(
+        "--source", default=None, help="md17: bundled (default), md17, rmd17; qm9: auto (default), qm9pack, archive"
+    )
     train.add_argument("--preset", choices=("qm9", "md17"), default=None, help="model preset (default: the dataset's)")
     for name in MODEL_OPTIONS:
         train.add_argument("--" + name.replace("_", "-"), type=int, default=None, help="override the preset")
     train.add_argument("--epochs", type=int, default=256, help="passes over the training set")
     train.add_argument("--n-train", type=int, default=None, help="training molecules (default 1000 MD-17, 100000 QM9)")
-    train.add_argument("--n-valid", type=int, default=None, help="validation molecules (default 500 MD-17, 17748 QM9; 0: no best.pt)")
+    train.add_argument(
+        "--n-valid", type=int, default=None, help="validation molecules (default 500 MD-17, 17748 QM9; 0: no best.pt)"
+    )
     train.add_argument("--n-test", type=int, default=None, help="test molecules (default 1000 MD-17, 13083 QM9)")
     train.add_argument("--split-seed", type=int, default=0, help="seed of the train/valid/test split")
     train.add_argument("--batch-size", type=int, default=25, help="molecules per minibatch")
     train.add_argument("--lr-init", type=float, default=1e-3, help="initial learning rate of the cosine schedule")
     train.add_argument("--lr-final", type=float, default=1e-5, help="final learning rate")
-    train.add_argument("--force-weight", type=float, default=None, help="weight of the force loss, 0 = energy only (default 1 for MD-17)")
+    train.add_argument(
+        "--force-weight",
+        type=float,
+        default=None,
+        help="weight of the force loss, 0 = energy only (default 1 for MD-17)",
+    )
     train.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="floating-point type")
     train.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when available)")
     train.add_argument("--time-budget", type=float, default=None, help="seconds of training (default: no limit)")
@@ -238,19 +338,40 @@ def _add_train(commands) -> None:
 def _add_user_data(train) -> None:
     """``--data FILE`` and its options: train on your own extended XYZ, ASE database or MD-17-style npz."""
     group = train.add_argument_group("your own data (instead of --dataset)")
-    group.add_argument("--data", default=None, metavar="FILE",
-                       help="extended XYZ (.xyz), ASE database (.db) or MD-17/rMD17-style .npz with energies (and forces)")
-    group.add_argument("--energy-unit", default=None, help="unit of the file's energies, required with --data: eV, meV, kcal/mol or Hartree")
-    group.add_argument("--energy-key", default=None, help="where the energies are (default: energy; MACE files: REF_energy)")
-    group.add_argument("--forces-key", default=None, help="where the forces are (default: forces; MACE files: REF_forces)")
+    group.add_argument(
+        "--data",
+        default=None,
+        metavar="FILE",
+        help="extended XYZ (.xyz), ASE database (.db) or MD-17/rMD17-style .npz with energies (and forces)",
+    )
+    group.add_argument(
+        "--energy-unit",
+        default=None,
+        help="unit of the file's energies, required with --data: eV, meV, kcal/mol or Hartree",
+    )
+    group.add_argument(
+        "--energy-key", default=None, help="where the energies are (default: energy; MACE files: REF_energy)"
+    )
+    group.add_argument(
+        "--forces-key", default=None, help="where the forces are (default: forces; MACE files: REF_forces)"
+    )
     group.add_argument("--length-unit", default=None, help="unit of the positions: Å (default), bohr or nm")
-    group.add_argument("--split-fractions", type=float, nargs=3, default=None, metavar=("TRAIN", "VALID", "TEST"),
-                       help="fractions of the file (default 0.8 0.1 0.1); --n-train/--n-valid/--n-test give counts instead")
+    group.add_argument(
+        "--split-fractions",
+        type=float,
+        nargs=3,
+        default=None,
+        metavar=("TRAIN", "VALID", "TEST"),
+        help="fractions of the file (default 0.8 0.1 0.1); --n-train/--n-valid/--n-test give counts instead",
+    )
 
 
 def _add_evaluate(commands) -> None:
-    evaluate = commands.add_parser("evaluate", help="errors of a checkpoint on a split, in the paper's units",
-                                   description="MAE and RMSE of a checkpoint on a split of the task it was trained on.")
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="errors of a checkpoint on a split, in the paper's units",
+        description="MAE and RMSE of a checkpoint on a split of the task it was trained on.",
+    )
     evaluate.add_argument("checkpoint", help="a best.pt or last.pt written by 'cormorant-lab train'")
     evaluate.add_argument("--split", choices=("train", "valid", "test"), default="test", help="which split")
     evaluate.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when available)")
@@ -261,11 +382,16 @@ def _add_evaluate(commands) -> None:
 
 
 def _add_demo(commands) -> None:
-    demo = commands.add_parser("demo", help="the main job: trains on bundled data (~2 min on 2 CPU cores, no network)",
-                               description="Train a small Cormorant on the bundled ethanol trajectory, then report the test "
-                                           "errors and the covariance check.")
+    demo = commands.add_parser(
+        "demo",
+        help="the main job: trains on bundled data (~2 min on 2 CPU cores, no network)",
+        description="Train a small Cormorant on the bundled ethanol trajectory, then report the test "
+        "errors and the covariance check.",
+    )
     demo.add_argument("--quick", action="store_true", help="a tiny model for 15 s (a smoke test)")
-    demo.add_argument("--time-budget", type=float, default=None, help="seconds of training (default 120, 15 with --quick)")
+    demo.add_argument(
+        "--time-budget", type=float, default=None, help="seconds of training (default 120, 15 with --quick)"
+    )
     demo.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when available)")
     demo.add_argument("--output", default=None, help="keep the checkpoints here (default: a temporary folder)")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
@@ -275,13 +401,19 @@ def _add_demo(commands) -> None:
 
 
 def _add_fetch(commands) -> None:
-    fetch = commands.add_parser("fetch", help="download a dataset into the cache and verify it",
-                                description="Download (or convert) a dataset into the cache folder (CORMORANT_LAB_DATA).")
+    fetch = commands.add_parser(
+        "fetch",
+        help="download a dataset into the cache and verify it",
+        description="Download (or convert) a dataset into the cache folder (CORMORANT_LAB_DATA).",
+    )
     fetch.add_argument("dataset", choices=DATASETS, help="md17 or qm9")
     fetch.add_argument("--molecule", default="ethanol", help="MD-17 molecule")
-    fetch.add_argument("--source", default=None,
-                       help="md17: md17 (default) or rmd17; qm9: auto (default: qm9pack when installed, else the archive), "
-                            "qm9pack or archive")
+    fetch.add_argument(
+        "--source",
+        default=None,
+        help="md17: md17 (default) or rmd17; qm9: auto (default: qm9pack when installed, else the archive), "
+        "qm9pack or archive",
+    )
     fetch.add_argument("--sha256", default=None, help="pin the file's SHA-256 (MD-17 files have no published checksum)")
     fetch.set_defaults(func=_fetch)
 
@@ -359,12 +491,16 @@ def _check_names(args: argparse.Namespace) -> None:
     else:
         sources = MD17_SOURCES if args.dataset == "md17" else QM9_SOURCES
     if args.source is not None and args.source not in sources:
-        raise CommandError(f"--source {args.source!r}: unknown {args.dataset} source; choose one of {', '.join(sources)}")
+        raise CommandError(
+            f"--source {args.source!r}: unknown {args.dataset} source; choose one of {', '.join(sources)}"
+        )
     if args.dataset == "md17":
         source = args.source or ("md17" if args.command == "fetch" else "bundled")
         if args.molecule not in molecules_for(source):
-            raise CommandError(f"--molecule {args.molecule!r}: unknown molecule for source {source!r}; "
-                               f"known: {', '.join(molecules_for(source))}")
+            raise CommandError(
+                f"--molecule {args.molecule!r}: unknown molecule for source {source!r}; "
+                f"known: {', '.join(molecules_for(source))}"
+            )
         if getattr(args, "target", None) not in (None, "energy"):
             raise CommandError(f"--target {args.target!r}: MD-17 has one target, 'energy' (with forces)")
     elif getattr(args, "target", None) is not None and args.target not in QM9_TARGET_NAMES:
@@ -380,7 +516,9 @@ def _check_user_data(args: argparse.Namespace) -> None:
         raise CommandError("--data needs --energy-unit (eV, meV, kcal/mol or Hartree): no file format records it")
     fractions = args.split_fractions
     if fractions is not None and (any(not 0.0 <= f <= 1.0 for f in fractions) or sum(fractions) > 1.0 + 1e-9):
-        raise CommandError(f"--split-fractions {' '.join(map(str, fractions))}: need fractions in [0, 1] adding up to at most 1")
+        raise CommandError(
+            f"--split-fractions {' '.join(map(str, fractions))}: need fractions in [0, 1] adding up to at most 1"
+        )
 
 
 def validate_arguments(args: argparse.Namespace) -> None:
@@ -395,9 +533,13 @@ def validate_arguments(args: argparse.Namespace) -> None:
         _check_names(args)
         _check_user_data(args)
         trains_on_forces = args.force_weight is not None and args.force_weight > 0
-        if args.compile and (trains_on_forces or (args.force_weight is None and args.data is None and args.dataset == "md17")):
-            raise CommandError("--compile trains on energies only (PyTorch cannot compile the force loss's double "
-                               "backward): add --force-weight 0")
+        if args.compile and (
+            trains_on_forces or (args.force_weight is None and args.data is None and args.dataset == "md17")
+        ):
+            raise CommandError(
+                "--compile trains on energies only (PyTorch cannot compile the force loss's double "
+                "backward): add --force-weight 0"
+            )
         _check_output(args.output, resume=args.resume)
     elif args.command == "evaluate":
         if not Path(args.checkpoint).is_file():
@@ -409,7 +551,9 @@ def validate_arguments(args: argparse.Namespace) -> None:
         _check_names(args)
         if args.dataset == "qm9" and args.sha256 is not None:
             raise CommandError("--sha256: QM9 files are verified against their published checksums already")
-        if args.sha256 is not None and (len(args.sha256) != 64 or any(c not in "0123456789abcdefABCDEF" for c in args.sha256)):
+        if args.sha256 is not None and (
+            len(args.sha256) != 64 or any(c not in "0123456789abcdefABCDEF" for c in args.sha256)
+        ):
             raise CommandError(f"--sha256 {args.sha256!r}: must be 64 hexadecimal digits")
 
 
@@ -427,7 +571,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         validate_arguments(args)
     except CommandError as exc:
-        command = next((a for a in (argv if argv is not None else sys.argv[1:]) if a in ("train", "evaluate", "demo", "fetch")), None)
+        command = next(
+            (a for a in (argv if argv is not None else sys.argv[1:]) if a in ("train", "evaluate", "demo", "fetch")),
+            None,
+        )
         print(f"cormorant-lab{' ' + command if command else ''}: error: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
@@ -437,7 +584,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (CommandError, TaskError, CheckpointError, FileNotFoundError, DataFormatError, ChecksumError, DownloadError) as exc:
+    except (
+        CommandError,
+        TaskError,
+        CheckpointError,
+        FileNotFoundError,
+        DataFormatError,
+        ChecksumError,
+        DownloadError,
+    ) as exc:
         print(f"cormorant-lab {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except NonFiniteLossError as exc:

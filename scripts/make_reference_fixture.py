@@ -41,9 +41,24 @@ def reference_model(preset: str, dtype: torch.dtype, **small):
     """A reference ``CormorantQM9``/``CormorantMD17`` with the reference's command-line defaults (``engine/args.py``)."""
     from cormorant.models import CormorantMD17, CormorantQM9
 
-    args = dict(maxl=[3], max_sh=[3], num_cg_levels=4, num_channels=[10], cutoff_type=["learn"], hard_cut_rad=1.73,
-                soft_cut_rad=1.73, soft_cut_width=0.2, weight_init="rand", level_gain=[10.0], charge_power=2,
-                basis_set=[3, 3], gaussian_mask=False, top="linear", input="linear", num_mpnn_layers=1)
+    args = dict(
+        maxl=[3],
+        max_sh=[3],
+        num_cg_levels=4,
+        num_channels=[10],
+        cutoff_type=["learn"],
+        hard_cut_rad=1.73,
+        soft_cut_rad=1.73,
+        soft_cut_width=0.2,
+        weight_init="rand",
+        level_gain=[10.0],
+        charge_power=2,
+        basis_set=[3, 3],
+        gaussian_mask=False,
+        top="linear",
+        input="linear",
+        num_mpnn_layers=1,
+    )
     if "num_channels" in small:
         small = {**small, "num_channels": [small["num_channels"]]}
     args.update(small)
@@ -146,7 +161,9 @@ def make(preset: str, seed: int) -> dict[str, np.ndarray]:
         energy, forces = energies_and_forces(model, inputs)
         out[f"{preset}/energy_{tag}"], out[f"{preset}/forces_autograd_{tag}"] = energy, forces
         if dtype == torch.float64:
-            out[f"{preset}/forces_fd_float64"], out[f"{preset}/forces_fd_kinks"] = finite_difference_forces(model, inputs)
+            out[f"{preset}/forces_fd_float64"], out[f"{preset}/forces_fd_kinks"] = finite_difference_forces(
+                model, inputs
+            )
     out[f"{preset}/config"] = np.array(json.dumps(SMALL[preset]))
     return out
 
@@ -161,11 +178,14 @@ def check(fixture: dict[str, np.ndarray]) -> None:
 
     for preset in ("qm9", "md17"):
         prefix = f"{preset}/weights/"
-        state = {k[len(prefix):]: torch.from_numpy(v) for k, v in fixture.items() if k.startswith(prefix)}
+        state = {k[len(prefix) :]: torch.from_numpy(v) for k, v in fixture.items() if k.startswith(prefix)}
         for tag, dtype in (("float64", torch.float64), ("float32", torch.float32)):
             ours = from_reference(state, preset, dtype=dtype, **SMALL[preset])
-            energy = ours(torch.tensor(fixture[f"{preset}/positions"], dtype=dtype), torch.tensor(fixture[f"{preset}/charges"]))
-            print(f"{preset} small {tag}: max relative energy difference {relative(energy.detach().numpy(), fixture[f'{preset}/energy_{tag}']):.2e}")
+            energy = ours(
+                torch.tensor(fixture[f"{preset}/positions"], dtype=dtype), torch.tensor(fixture[f"{preset}/charges"])
+            )
+            difference = relative(energy.detach().numpy(), fixture[f"{preset}/energy_{tag}"])
+            print(f"{preset} small {tag}: max relative energy difference {difference:.2e}")
         torch.manual_seed(0)
         weights = reference_model(preset, torch.float32)
         perturb(weights, 3)
@@ -176,22 +196,32 @@ def check(fixture: dict[str, np.ndarray]) -> None:
             reference.load_state_dict({k: v.to(dtype) for k, v in weights.items()})
             ours = from_reference(reference.state_dict(), preset)
             count = sum(p.numel() for p in reference.parameters())
-            inputs = reference_inputs(fixture[f"{preset}/positions"], fixture[f"{preset}/charges"], SPECIES[preset], dtype)
+            inputs = reference_inputs(
+                fixture[f"{preset}/positions"], fixture[f"{preset}/charges"], SPECIES[preset], dtype
+            )
             with torch.no_grad():
                 theirs = reference(inputs).double().numpy()
                 mine = ours(inputs["positions"], torch.tensor(fixture[f"{preset}/charges"])).double().numpy()
             results[tag] = theirs
-            print(f"{preset} default size ({count} parameters, ours {sum(p.numel() for p in ours.parameters())}) {tag}: "
-                  f"max relative energy difference {relative(mine, theirs):.2e}")
-        print(f"{preset} default size: the reference's own float32 vs its float64: {relative(results['float32'], results['float64']):.2e}")
+            print(
+                f"{preset} default size ({count} parameters, ours {sum(p.numel() for p in ours.parameters())}) {tag}: "
+                f"max relative energy difference {relative(mine, theirs):.2e}"
+            )
+        print(
+            f"{preset} default size: the reference's own float32 vs its float64: {relative(results['float32'], results['float64']):.2e}"
+        )
         assert isinstance(Cormorant.from_preset(preset, reference=True), Cormorant)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reference", default="/tmp/cormorant_ref/src", help="the reference's src/ folder (default: %(default)s)")
+    parser.add_argument(
+        "--reference", default="/tmp/cormorant_ref/src", help="the reference's src/ folder (default: %(default)s)"
+    )
     parser.add_argument("--output", default=str(FIXTURE))
-    parser.add_argument("--check", action="store_true", help="compare cormorant_lab's reference mode and print the figures")
+    parser.add_argument(
+        "--check", action="store_true", help="compare cormorant_lab's reference mode and print the figures"
+    )
     parser.add_argument("--check-only", action="store_true", help="only --check, against the existing fixture")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()

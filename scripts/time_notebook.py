@@ -27,12 +27,14 @@ def main(path: Path, size: str) -> dict:
         os.environ.pop(name, None)
     os.environ.update(SIZES[size])
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     cells, started = [], {}
     client.on_cell_start = lambda cell, cell_index, **_: started.__setitem__(cell_index, time.perf_counter())
     client.on_cell_executed = lambda cell, cell_index, **_: cells.append(
-        (round(time.perf_counter() - started[cell_index], 1), cell_index))
+        (round(time.perf_counter() - started[cell_index], 1), cell_index)
+    )
     before, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     error = None
     try:
@@ -42,8 +44,14 @@ def main(path: Path, size: str) -> dict:
     wall = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"notebook": path.stem, "size": size, "wall_s": round(wall, 1), "cpu_kernel_s": round(cpu, 1),
-            "slowest_cells": sorted(cells, reverse=True)[:3], "error": error}
+    return {
+        "notebook": path.stem,
+        "size": size,
+        "wall_s": round(wall, 1),
+        "cpu_kernel_s": round(cpu, 1),
+        "slowest_cells": sorted(cells, reverse=True)[:3],
+        "error": error,
+    }
 
 
 if __name__ == "__main__":

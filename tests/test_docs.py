@@ -47,7 +47,9 @@ Args:
     c: alone.
 """
     out = module.rst_to_markdown(text)
-    assert "$D^l(R)$" in out and "`wigner_d`" in out and "`SO3Vec`" in out and ":math:" not in out and ":func:" not in out
+    assert (
+        "$D^l(R)$" in out and "`wigner_d`" in out and "`SO3Vec`" in out and ":math:" not in out and ":func:" not in out
+    )
     assert "$$\nY(Rr) = D(R) Y(r)\n$$" in out
     assert '```python\nmodel = Cormorant.from_preset("qm9")\ny = model(positions, charges)\n```' in out
     assert "Example:" in out and "Example::" not in out

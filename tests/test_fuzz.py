@@ -35,9 +35,13 @@ SCALE = int(os.environ.get("CORMORANT_LAB_FUZZ_EXAMPLES", "0"))
 
 
 def fuzz(examples: int):
-    return settings(max_examples=SCALE or examples, deadline=None, derandomize=not os.environ.get("CORMORANT_LAB_FUZZ_RANDOM"),
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-                    database=None)
+    return settings(
+        max_examples=SCALE or examples,
+        deadline=None,
+        derandomize=not os.environ.get("CORMORANT_LAB_FUZZ_RANDOM"),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+        database=None,
+    )
 
 
 # --- QM9 xyz --------------------------------------------------------------------------------------------------
@@ -45,7 +49,7 @@ METHANE = (FIXTURES / "dsgdb9nsd_000001.xyz").read_text()
 NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.sampled_from(["nan", "inf", "-inf", "1e999", "1.2*^-5", "*^", "", "0x10", "1_000", "--1", "1e", "\u0661"]),
-    st.integers(-10**30, 10**30).map(str),
+    st.integers(-(10**30), 10**30).map(str),
 )
 TOKENS = st.one_of(NUMBERS, st.text(max_size=8), st.sampled_from(["C", "H", "Xx", "gdb", "InChI=", "\t", " ", "\r"]))
 
@@ -97,7 +101,12 @@ DTYPES = st.sampled_from([np.float64, np.float32, np.int64, np.int8, np.uint8, n
 def md17_arrays(draw) -> dict[str, np.ndarray]:
     frames, atoms = draw(st.integers(0, 4)), draw(st.sampled_from([0, 1, 2, 9, 9, 9]))
     layout = draw(st.sampled_from([("z", "R", "E", "F"), ("nuclear_charges", "coords", "energies", "forces")]))
-    shapes = {0: (atoms,), 1: (frames, atoms, 3), 2: draw(st.sampled_from([(frames,), (frames, 1)])), 3: (frames, atoms, 3)}
+    shapes = {
+        0: (atoms,),
+        1: (frames, atoms, 3),
+        2: draw(st.sampled_from([(frames,), (frames, 1)])),
+        3: (frames, atoms, 3),
+    }
     arrays = {}
     for i, key in enumerate(layout):
         if draw(st.integers(0, 14)) == 0:
@@ -111,12 +120,20 @@ def md17_arrays(draw) -> dict[str, np.ndarray]:
             elements = st.integers(-3, 120) if np.dtype(dtype).kind == "i" else st.integers(0, 120)
             if np.dtype(dtype) in (np.int8, np.uint8):
                 elements = st.integers(0, 120)
-            arrays[key] = draw(hnp.arrays(dtype, shape, elements=elements if np.dtype(dtype).kind != "b" else st.booleans()))
+            arrays[key] = draw(
+                hnp.arrays(dtype, shape, elements=elements if np.dtype(dtype).kind != "b" else st.booleans())
+            )
         elif np.dtype(dtype).kind == "U":
             arrays[key] = draw(hnp.arrays(dtype, shape, elements=st.text(max_size=3)))
         else:
-            arrays[key] = draw(hnp.arrays(dtype, shape, elements=st.floats(-50, 50, allow_nan=False, width=32)
-                                          | st.sampled_from([math.nan, math.inf, 6.7, 0.0])))
+            arrays[key] = draw(
+                hnp.arrays(
+                    dtype,
+                    shape,
+                    elements=st.floats(-50, 50, allow_nan=False, width=32)
+                    | st.sampled_from([math.nan, math.inf, 6.7, 0.0]),
+                )
+            )
     return arrays
 
 
@@ -158,12 +175,20 @@ TINY = {"num_cg_levels": 1, "num_channels": 2, "maxl": 1, "max_sh": 1}
 def checkpoint_payload():
     torch.manual_seed(0)
     model = Cormorant.from_preset("md17", **TINY)
-    return {"format": "cormorant_lab/2", "model_config": model.config, "model_state": model.state_dict(),
-            "metadata": {"task": {"dataset": "md17"}, "units": {"target": "energy"}}}
+    return {
+        "format": "cormorant_lab/2",
+        "model_config": model.config,
+        "model_state": model.state_dict(),
+        "metadata": {"task": {"dataset": "md17"}, "units": {"target": "energy"}},
+    }
 
 
 PLAIN = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats() | st.text(max_size=6)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats()
+    | st.text(max_size=6)
     | st.builds(lambda n: torch.zeros(n), st.integers(0, 3)),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
     max_leaves=8,
@@ -179,13 +204,17 @@ def mutated_checkpoint(draw, base):
             payload = draw(PLAIN)
             break
         if section == "format":
-            payload["format"] = draw(st.sampled_from(["cormorant_lab/1", "cormorant_lab/3", "cormorant_lab/x", None, 2]))
+            payload["format"] = draw(
+                st.sampled_from(["cormorant_lab/1", "cormorant_lab/3", "cormorant_lab/x", None, 2])
+            )
         elif section == "model_config":
             key = draw(st.sampled_from(sorted(payload["model_config"]) + ["bogus"]))
             payload["model_config"][key] = draw(PLAIN | st.integers(-2, 3))
         elif section == "model_state":
             key = draw(st.sampled_from(sorted(payload["model_state"])))
-            payload["model_state"][key] = draw(PLAIN | st.builds(lambda s: torch.ones(s), st.lists(st.integers(0, 3), max_size=2)))
+            payload["model_state"][key] = draw(
+                PLAIN | st.builds(lambda s: torch.ones(s), st.lists(st.integers(0, 3), max_size=2))
+            )
         else:
             payload["metadata"] = draw(PLAIN)
     return payload
@@ -215,8 +244,9 @@ def test_fuzz_checkpoints(checkpoint_payload, data, cut, noise):
 @pytest.fixture(scope="module")
 def small_model():
     torch.manual_seed(0)
-    return Cormorant.from_preset("qm9", dtype=torch.float64, num_cg_levels=1, num_channels=2, maxl=1, max_sh=1,
-                                 mlp_width=8, num_mixed=4)
+    return Cormorant.from_preset(
+        "qm9", dtype=torch.float64, num_cg_levels=1, num_channels=2, maxl=1, max_sh=1, mlp_width=8, num_mixed=4
+    )
 
 
 COORDINATES = st.floats(-1e6, 1e6, allow_nan=False) | st.sampled_from([math.nan, math.inf, -math.inf, 1e300, 0.0])
@@ -228,16 +258,30 @@ def model_inputs(draw):
     shape = (batch, atoms, 3) if draw(st.integers(0, 6)) else tuple(draw(st.lists(st.integers(0, 3), max_size=4)))
     dtype = draw(st.sampled_from([np.float64, np.float32, np.float16, np.int64, np.complex64, np.bool_, "U2"]))
     if np.dtype(dtype).kind == "f":
-        positions = draw(hnp.arrays(dtype, shape, elements=COORDINATES.map(lambda x: float(np.dtype(dtype).type(x)))
-                                    if np.dtype(dtype) != np.float16 else st.floats(-100, 100, width=16)))
+        positions = draw(
+            hnp.arrays(
+                dtype,
+                shape,
+                elements=COORDINATES.map(lambda x: float(np.dtype(dtype).type(x)))
+                if np.dtype(dtype) != np.float16
+                else st.floats(-100, 100, width=16),
+            )
+        )
     elif np.dtype(dtype).kind == "U":
         positions = np.full(shape, "1")
     else:
         positions = np.zeros(shape, dtype=dtype)
     charge_shape = shape[:2] if draw(st.integers(0, 6)) else tuple(draw(st.lists(st.integers(0, 3), max_size=3)))
     charge_dtype = draw(st.sampled_from([np.int64, np.int64, np.int32, np.uint8, np.float64, np.bool_]))
-    charges = draw(hnp.arrays(charge_dtype, charge_shape, elements=st.sampled_from([0, 0, 1, 6, 7, 8, 9, 2, 92])
-                              if np.dtype(charge_dtype).kind in "iuf" else st.booleans()))
+    charges = draw(
+        hnp.arrays(
+            charge_dtype,
+            charge_shape,
+            elements=st.sampled_from([0, 0, 1, 6, 7, 8, 9, 2, 92])
+            if np.dtype(charge_dtype).kind in "iuf"
+            else st.booleans(),
+        )
+    )
     if draw(st.booleans()):
         positions = torch.from_numpy(np.ascontiguousarray(positions)) if np.dtype(dtype).kind != "U" else positions
         charges = torch.from_numpy(np.ascontiguousarray(charges))
@@ -255,4 +299,8 @@ def test_fuzz_model_inputs(small_model, inputs):
         assert str(exc)
         return
     assert output.shape == (np.shape(positions)[0],) and output.dtype == torch.float64
-    assert torch.isfinite(output).all(), (positions, charges, output)  # accepted inputs (|x| <= 1e6 Å) give finite energies
+    assert torch.isfinite(output).all(), (
+        positions,
+        charges,
+        output,
+    )  # accepted inputs (|x| <= 1e6 Å) give finite energies

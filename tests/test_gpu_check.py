@@ -12,8 +12,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_gpu_check_small_mode_writes_its_figures(tmp_path):
     output = tmp_path / "gpu_check.json"
     env = {**os.environ, "PYTHON": sys.executable, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    run = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--small", str(output)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--small", str(output)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     result = json.loads(output.read_text())
     rows = result["throughput"]

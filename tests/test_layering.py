@@ -41,14 +41,20 @@ def test_no_private_imports_across_subpackages():
 
 
 def test_nn_and_so3_do_not_import_train():
-    code = ("import sys, cormorant_lab.nn, cormorant_lab.so3, cormorant_lab.checks; "
-            "print(sorted(m for m in sys.modules if m.startswith('cormorant_lab.train')))")
+    code = (
+        "import sys, cormorant_lab.nn, cormorant_lab.so3, cormorant_lab.checks; "
+        "print(sorted(m for m in sys.modules if m.startswith('cormorant_lab.train')))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 
 def test_no_module_outside_train_and_cli_imports_train():
-    offenders = [f"{path.relative_to(PACKAGE.parent)}:{line}" for path in PACKAGE.rglob("*.py")
-                 if path.relative_to(PACKAGE).parts[0] not in ("train", "cli.py", "tutorial", "viz")
-                 for line, name in _imports(path) if name.startswith("cormorant_lab.train")]
+    offenders = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}"
+        for path in PACKAGE.rglob("*.py")
+        if path.relative_to(PACKAGE).parts[0] not in ("train", "cli.py", "tutorial", "viz")
+        for line, name in _imports(path)
+        if name.startswith("cormorant_lab.train")
+    ]
     assert not offenders, offenders

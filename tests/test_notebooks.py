@@ -5,7 +5,6 @@ two cores. A failing cell, or a failing ``assert`` self-check inside one, fails 
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest

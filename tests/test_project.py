@@ -37,7 +37,9 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_cli_demo_help():
-    result = subprocess.run([sys.executable, "-m", "cormorant_lab.cli", "demo", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "cormorant_lab.cli", "demo", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "seed" in result.stdout
 
 

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def _setup(checkout: Path, venv: Path) -> str:
     env = {**os.environ, "CORMORANT_LAB_VENV": str(venv)}
     env.pop("CORMORANT_LAB_REINSTALL", None)
-    result = subprocess.run(["bash", str(checkout / "run.sh"), "setup"], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        ["bash", str(checkout / "run.sh"), "setup"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
 
@@ -31,7 +33,9 @@ def test_install_is_skipped_when_current(tmp_path):
     (venv / "bin").mkdir(parents=True)
     log = tmp_path / "pip.log"
     stub = venv / "bin" / "python"
-    stub.write_text(f'#!/usr/bin/env bash\nif [ "$1 $2" = "-m pip" ]; then echo "$*" >> {log}; exit 0; fi\nexec {sys.executable} "$@"\n')
+    stub.write_text(
+        f'#!/usr/bin/env bash\nif [ "$1 $2" = "-m pip" ]; then echo "$*" >> {log}; exit 0; fi\nexec {sys.executable} "$@"\n'
+    )
     stub.chmod(0o755)
 
     first = _setup(checkout, venv)

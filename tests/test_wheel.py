@@ -51,8 +51,23 @@ def wheel(tmp_path_factory, clean_env) -> Path:
         else:
             shutil.copy2(origin, source / name)
     out = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", str(out),
-          str(source)], cwd=out, env=clean_env)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+            str(source),
+        ],
+        cwd=out,
+        env=clean_env,
+    )
     (built,) = out.glob("cormorant_lab-*.whl")
     return built
 
@@ -73,12 +88,23 @@ def test_demo_runs_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path, clean
     target = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(target)
     python = target / "bin" / "python"
-    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], tmp_path, clean_env).strip())
+    site = Path(
+        _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], tmp_path, clean_env).strip()
+    )
     (site / "reuse_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q", str(wheel)], tmp_path, clean_env)
+    _run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q", str(wheel)],
+        tmp_path,
+        clean_env,
+    )
 
-    where = _run([str(python), "-c", "import cormorant_lab; print(cormorant_lab.__file__)"], tmp_path, clean_env).strip()
+    where = _run(
+        [str(python), "-c", "import cormorant_lab; print(cormorant_lab.__file__)"], tmp_path, clean_env
+    ).strip()
     assert Path(where).is_relative_to(target) and not Path(where).is_relative_to(ROOT)
-    output = _run([str(target / "bin" / "cormorant-lab"), "demo", "--quick", "--time-budget", "2", "--no-progress"],
-                  tmp_path, clean_env)
+    output = _run(
+        [str(target / "bin" / "cormorant-lab"), "demo", "--quick", "--time-budget", "2", "--no-progress"],
+        tmp_path,
+        clean_env,
+    )
     assert "bundled GFN2-xTB ethanol" in output and "kcal/mol/Å" in output and "worst covariance error" in output

@@ -14,9 +14,9 @@ are drawn, and
 are reported, the maximum over ``n_rotations`` trials. Norms are Frobenius norms over the whole batch; where
 the reference norm is 0 the absolute error is reported. Mind offsets: an output that carries a large constant
 (a trained energy model adds its target mean, e.g. -97,000 kcal/mol of total energy) makes the relative output
-errors tiny whatever the network does; the level × l errors are free of this and are the stricter test. The transformations, the Wigner matrices and the
-comparisons are computed in float64; only the model runs in the batch's dtype. TF32 is switched off while
-checking (on GPUs it would round matrix products to 10 mantissa bits).
+errors tiny whatever the network does; the level × l errors are free of this and are the stricter test. The
+transformations, the Wigner matrices and the comparisons are computed in float64; only the model runs in the
+batch's dtype. TF32 is switched off while checking (on GPUs it would round matrix products to 10 mantissa bits).
 
 **What can be checked** (the protocol): any ``model`` such that
 
@@ -65,7 +65,11 @@ class CovarianceReport:
     @property
     def worst(self) -> float:
         """The largest error of any kind; ``inf`` if any is not finite (a NaN output fails every tolerance)."""
-        errors = [e for e in (self.invariance_error, self.rotation_error, self.translation_error, self.permutation_error) if e is not None]
+        errors = [
+            e
+            for e in (self.invariance_error, self.rotation_error, self.translation_error, self.permutation_error)
+            if e is not None
+        ]
         errors += [e for per_l in self.covariance_errors.values() for e in per_l]
         if any(not math.isfinite(e) for e in errors):
             return math.inf
@@ -83,16 +87,22 @@ class CovarianceReport:
 
     def summary(self) -> str:
         """One line: every error kind, and the worst level and degree."""
+
         def fmt(e):
             return "—" if e is None else f"{e:.1e}"
 
-        parts = [f"{self.dtype}, {self.n_rotations} rotations: invariance {fmt(self.invariance_error)}",
-                 f"rotation {fmt(self.rotation_error)}", f"translation {fmt(self.translation_error)}",
-                 f"permutation {fmt(self.permutation_error)}"]
+        parts = [
+            f"{self.dtype}, {self.n_rotations} rotations: invariance {fmt(self.invariance_error)}",
+            f"rotation {fmt(self.rotation_error)}",
+            f"translation {fmt(self.translation_error)}",
+            f"permutation {fmt(self.permutation_error)}",
+        ]
         if self.worst_level is not None:
             name, l = self.worst_level
             count = sum(len(v) for v in self.covariance_errors.values())
-            parts.append(f"covariance ≤ {self.covariance_errors[name][l]:.1e} (worst {name}, l={l}; {count} level×l checked)")
+            parts.append(
+                f"covariance ≤ {self.covariance_errors[name][l]:.1e} (worst {name}, l={l}; {count} level×l checked)"
+            )
         return ", ".join(parts)
 
     def to_rows(self) -> list[dict]:
@@ -101,13 +111,21 @@ class CovarianceReport:
         Output checks have ``level="output"``; translation and permutation (output and every level at once)
         ``level="all"``; the covariance rows name their level and degree.
         """
-        rows = [{"check": check, "level": level, "l": None, "error": error, "norm": None}
-                for check, level, error in [("invariance", "output", self.invariance_error), ("rotation", "output", self.rotation_error),
-                                            ("translation", "all", self.translation_error), ("permutation", "all", self.permutation_error)]
-                if error is not None]
+        rows = [
+            {"check": check, "level": level, "l": None, "error": error, "norm": None}
+            for check, level, error in [
+                ("invariance", "output", self.invariance_error),
+                ("rotation", "output", self.rotation_error),
+                ("translation", "all", self.translation_error),
+                ("permutation", "all", self.permutation_error),
+            ]
+            if error is not None
+        ]
         for name, per_l in self.covariance_errors.items():
-            rows += [{"check": "covariance", "level": name, "l": l, "error": e, "norm": self.level_norms[name][l]}
-                     for l, e in enumerate(per_l)]
+            rows += [
+                {"check": "covariance", "level": name, "l": l, "error": e, "norm": self.level_norms[name][l]}
+                for l, e in enumerate(per_l)
+            ]
         return rows
 
     def table(self) -> tuple[list[str], list[list[float]]]:
@@ -144,7 +162,9 @@ def check_covariance(
         levels64 = {name: vec.apply(_to64) for name, vec in levels.items()}
         for _ in range(n_rotations):
             rotation = random_rotation(batch, generator=generator).to(positions.device)
-            shift = translation_scale * torch.randn(batch, 1, 3, generator=generator, dtype=torch.float64).to(positions.device)
+            shift = translation_scale * torch.randn(batch, 1, 3, generator=generator, dtype=torch.float64).to(
+                positions.device
+            )
             order = torch.argsort(torch.rand(batch, atoms, generator=generator), dim=1).to(positions.device)
             transforms = {
                 "rotation": _Transform(rotation=rotation),
@@ -162,9 +182,12 @@ def check_covariance(
                     expected = transform.expect(vec)
                     if expected is None:
                         continue
-                    errors = [_relative_error(new, old) for new, old in zip(new_levels[name].parts, expected.parts)]
+                    errors = [
+                        _relative_error(new, old)
+                        for new, old in zip(new_levels[name].parts, expected.parts, strict=False)
+                    ]
                     if kind == "rotation":
-                        per_level[name] = [max(a, b) for a, b in zip(per_level.get(name, errors), errors)]
+                        per_level[name] = [max(a, b) for a, b in zip(per_level.get(name, errors), errors, strict=False)]
                     else:
                         _update(worst, kind, max(errors))
     norms = {name: tuple(float(p.norm()) for p in vec.parts) for name, vec in levels64.items()}
@@ -222,6 +245,7 @@ def _permute(x: torch.Tensor, order: torch.Tensor, axes: int) -> torch.Tensor:
 
 def _evaluator(model) -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor | None, dict[str, SO3Vec]]]:
     """Normalise the protocol: a function returning (invariant output or None, {name: SO3Vec})."""
+
     def evaluate(positions, charges):
         output, levels = None, {}
         if isinstance(model, CovariantModule):
@@ -235,7 +259,9 @@ def _evaluator(model) -> Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tens
             elif isinstance(result, torch.Tensor):
                 output = result
             else:
-                raise TypeError(f"the model returned {type(result).__name__}; expected a Tensor, an SO3Vec or a mapping of SO3Vecs")
+                raise TypeError(
+                    f"the model returned {type(result).__name__}; expected a Tensor, an SO3Vec or a mapping of SO3Vecs"
+                )
         if output is None and not levels:
             raise TypeError("nothing to check: the model is neither callable nor has levels(positions, charges)")
         return output, levels

@@ -171,7 +171,9 @@ def fetch(
             try:
                 validate(staged)
             except DataFormatError as exc:
-                raise DataFormatError(f"the download from {url} is not a valid {remote.filename}, deleted: {exc}") from None
+                raise DataFormatError(
+                    f"the download from {url} is not a valid {remote.filename}, deleted: {exc}"
+                ) from None
         os.replace(staged, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -133,8 +133,12 @@ def read_md17_npz(path: str | os.PathLike, molecule: str | None = None) -> dict[
         fractional = np.flatnonzero(~np.isfinite(z_raw) | (z_raw != np.round(z_raw)))
         if fractional.size:
             atom = int(fractional[0])
-            raise DataFormatError(f"{keys['z']}[{atom}] = {z_raw[atom]} is not an atomic number (an integer)",
-                                  file=path, molecule=label, atom=atom)
+            raise DataFormatError(
+                f"{keys['z']}[{atom}] = {z_raw[atom]} is not an atomic number (an integer)",
+                file=path,
+                molecule=label,
+                atom=atom,
+            )
     z = z_raw.astype(np.int64)
     R = np.asarray(raw[keys["R"]], dtype=np.float64)
     F = np.asarray(raw[keys["F"]], dtype=np.float64)
@@ -151,11 +155,15 @@ def read_md17_npz(path: str | os.PathLike, molecule: str | None = None) -> dict[
             f"{keys['E']} has shape {E.shape}, expected ({n_frames},) or ({n_frames}, 1)", file=path, molecule=label
         )
     if n_frames == 0 or len(z) == 0:
-        raise DataFormatError(f"the trajectory holds {n_frames} frames of {len(z)} atoms; nothing to load", file=path, molecule=label)
+        raise DataFormatError(
+            f"the trajectory holds {n_frames} frames of {len(z)} atoms; nothing to load", file=path, molecule=label
+        )
     formula = MD17_FORMULAS.get(_canonical(molecule)) if molecule else None
-    found = {int(k): int(v) for k, v in zip(*np.unique(z, return_counts=True))}
+    found = {int(k): int(v) for k, v in zip(*np.unique(z, return_counts=True), strict=False)}
     if formula is not None and found != formula:
-        raise DataFormatError(f"the file holds {_formula(found)}, not {molecule} ({_formula(formula)})", file=path, molecule=label)
+        raise DataFormatError(
+            f"the file holds {_formula(found)}, not {molecule} ({_formula(formula)})", file=path, molecule=label
+        )
     out.update(z=z, R=R, F=F, E=E.reshape(-1))
     return out
 
@@ -301,8 +309,14 @@ def _locate(
         remote = MD17_REMOTE[molecule]
         local = cache_dir(root) / "md17" / remote.filename
         if local.exists() or download:
-            return fetch(remote, local.parent, mirror=mirror, sha256=sha256, download=download,
-                         validate=lambda file: read_md17_npz(file, molecule))
+            return fetch(
+                remote,
+                local.parent,
+                mirror=mirror,
+                sha256=sha256,
+                download=download,
+                validate=lambda file: read_md17_npz(file, molecule),
+            )
         raise FileNotFoundError(f"{local} not found (not downloaded yet; load_md17(..., download=True) fetches it)")
     if source == "rmd17":
         if molecule not in RMD17_MOLECULES:
@@ -320,7 +334,9 @@ def _locate(
         elif download or (folder / RMD17_ARCHIVE.filename).exists():
             archive = fetch(RMD17_ARCHIVE, folder, mirror=mirror, sha256=sha256)
         else:
-            raise FileNotFoundError(f"{extracted} not found (not downloaded yet; load_md17(..., download=True) fetches it)")
+            raise FileNotFoundError(
+                f"{extracted} not found (not downloaded yet; load_md17(..., download=True) fetches it)"
+            )
         return _extract_rmd17(archive, molecule, extracted)
     raise ValueError(f"source must be 'bundled', 'md17' or 'rmd17', not {source!r}")
 

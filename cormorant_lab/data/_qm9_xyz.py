@@ -90,7 +90,9 @@ def parse_qm9_xyz(text: str, *, file: str | os.PathLike = "<string>") -> dict[st
         except ValueError:
             raise fail(f"property {name} = {token!r} is not a number", line=2) from None
         if not np.isfinite(record[name]):
-            raise InvalidMoleculeError(f"property {name} = {token!r} is not finite", file=file, molecule=molecule, line=2)
+            raise InvalidMoleculeError(
+                f"property {name} = {token!r} is not finite", file=file, molecule=molecule, line=2
+            )
 
     expected_lines = n_atoms + 5
     if len(lines) < expected_lines:

@@ -105,7 +105,9 @@ def parse_qm9pack_row(row: dict[str, str], *, file: str | os.PathLike, line: int
         raise DataFormatError(f"malformed row ({exc})", file=file, molecule=molecule, line=line) from exc
     for prop in QM9PACK_COLUMNS.values():
         if not np.isfinite(record[prop]):
-            raise InvalidMoleculeError(f"property {prop} = {record[prop]} is not finite", file=file, molecule=molecule, line=line)
+            raise InvalidMoleculeError(
+                f"property {prop} = {record[prop]} is not finite", file=file, molecule=molecule, line=line
+            )
     charges = np.empty(len(symbols), dtype=np.int64)
     for atom, symbol in enumerate(symbols):
         try:

@@ -103,9 +103,11 @@ def _lookup(atoms: Any, key: str, per_atom: bool) -> np.ndarray | None:
 
 def _available_keys(atoms: Any) -> str:
     results = sorted(getattr(atoms.calc, "results", None) or {})
-    return (f"per-molecule keys {sorted(k for k in atoms.info if not isinstance(atoms.info[k], str))}, "
-            f"per-atom keys {sorted(k for k in atoms.arrays if k not in ('numbers', 'positions'))}, "
-            f"calculator results {results}")
+    return (
+        f"per-molecule keys {sorted(k for k in atoms.info if not isinstance(atoms.info[k], str))}, "
+        f"per-atom keys {sorted(k for k in atoms.arrays if k not in ('numbers', 'positions'))}, "
+        f"calculator results {results}"
+    )
 
 
 def _frames_to_arrays(frames: list[Any], path: Path, energy_key: str, forces_key: str | None):
@@ -119,11 +121,14 @@ def _frames_to_arrays(frames: list[Any], path: Path, energy_key: str, forces_key
             raise DataFormatError(
                 f"no scalar energy under the key {energy_key!r}; this structure has {_available_keys(atoms)} "
                 "(MACE files use --energy-key REF_energy --forces-key REF_forces)",
-                file=path, molecule=i,
+                file=path,
+                molecule=i,
             )
         force = None if forces_key is None else _lookup(atoms, forces_key, per_atom=True)
         if force is not None and force.shape != (len(atoms), 3):
-            raise DataFormatError(f"{forces_key!r} has shape {force.shape}, expected ({len(atoms)}, 3)", file=path, molecule=i)
+            raise DataFormatError(
+                f"{forces_key!r} has shape {force.shape}, expected ({len(atoms)}, 3)", file=path, molecule=i
+            )
         charges.append(atoms.numbers.astype(np.int64))
         positions.append(np.asarray(atoms.positions, dtype=np.float64))
         energies.append(float(energy.reshape(())))
@@ -188,8 +193,11 @@ def load_dataset(
     found = [f is not None for f in forces]
     if any(found) and not all(found):
         missing = found.index(False)
-        raise DataFormatError(f"structure {missing} has no forces under {forces_key!r} but structure {found.index(True)} has",
-                              file=path, molecule=missing)
+        raise DataFormatError(
+            f"structure {missing} has no forces under {forces_key!r} but structure {found.index(True)} has",
+            file=path,
+            molecule=missing,
+        )
     has_forces = all(found)
     positions = [r * to_angstrom for r in positions]
     bad = np.zeros(len(charges), dtype=bool)
@@ -218,10 +226,18 @@ def load_dataset(
     force_unit = f"{energy_unit}/Å"
     formulas = {tuple(np.sort(charges[i])) for i in keep}
     metadata: dict[str, Any] = dict(
-        name=path.stem, source="file", file=str(path.resolve()), format=kind, energy_key=energy_key,
-        forces_key=forces_key if has_forces else None, length_unit=length_unit,
+        name=path.stem,
+        source="file",
+        file=str(path.resolve()),
+        format=kind,
+        energy_key=energy_key,
+        forces_key=forces_key if has_forces else None,
+        length_unit=length_unit,
         units={"energy": energy_unit, "forces": force_unit, "positions": "Å"},
-        n_frames=int(keep.size), skipped=int(bad.sum()), has_forces=has_forces, n_compositions=len(formulas),
+        n_frames=int(keep.size),
+        skipped=int(bad.sum()),
+        has_forces=has_forces,
+        n_compositions=len(formulas),
     )
     atom_properties = {}
     if has_forces:
@@ -252,7 +268,9 @@ def split_sizes(
     ``split_sizes(1000, 0.8, 0.1, 100) == (800, 100, 100)``.
     """
     sizes = []
-    for name, value, default in zip(("n_train", "n_valid", "n_test"), (n_train, n_valid, n_test), default_fractions, strict=True):
+    for name, value, default in zip(
+        ("n_train", "n_valid", "n_test"), (n_train, n_valid, n_test), default_fractions, strict=True
+    ):
         value = default if value is None else value
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ValueError(f"{name} must be a count or a fraction, not {value!r}")

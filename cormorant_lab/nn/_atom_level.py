@@ -52,7 +52,11 @@ def _combined_channels(atom_channels: Sequence[int], max_sh: int, maxl: int) -> 
     """
     channels, max_in = atom_channels[0], len(atom_channels) - 1
     counts = [0] * (maxl + 1)
-    for term in (atom_channels, output_channels(channels, max_in, max_in, maxl), output_channels(channels, max_sh, max_in, maxl)):
+    for term in (
+        atom_channels,
+        output_channels(channels, max_in, max_in, maxl),
+        output_channels(channels, max_sh, max_in, maxl),
+    ):
         for l, count in enumerate(term[: maxl + 1]):
             counts[l] += count
     while counts[-1] == 0:
@@ -87,7 +91,8 @@ class AtomLevel(nn.Module):
         square = output_channels(channels, in_degrees - 1, in_degrees - 1, self.maxl)
         # Column ranges of the square in W_l, and the ±1 matrices E_l that fold them onto the distinct pieces.
         self._square_columns = tuple(
-            (self.atom_channels[l] if l < in_degrees else 0, square[l]) if l < len(square) else None for l in range(self.maxl + 1)
+            (self.atom_channels[l] if l < in_degrees else 0, square[l]) if l < len(square) else None
+            for l in range(self.maxl + 1)
         )
         self.square_plans = CouplingPlans(in_degrees - 1, in_degrees - 1, self.maxl, basis="real", square=True)
         self.aggregate_plans = CouplingPlans(self.max_sh, in_degrees - 1, self.maxl, basis="real")
@@ -140,7 +145,9 @@ class AtomLevel(nn.Module):
             f_all = torch.cat(channels_first, dim=-1)
             chunk = COMPONENTS_PER_CHUNK if lean else None
             plans = self.aggregate_plans() if own and len(edges.scalars) == self.max_sh + 1 else None
-            yield from iter_separable_aggregate_pieces(edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis, chunk=chunk, plans=plans)
+            yield from iter_separable_aggregate_pieces(
+                edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis, chunk=chunk, plans=plans
+            )
         else:
             yield from enumerate(part.transpose(-2, -3) for part in cg_aggregate(edges, atoms, self.maxl).parts)
 
@@ -164,15 +171,17 @@ class AtomLevel(nn.Module):
             def recompute(*tensors: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
                 vec = SO3Vec(list(tensors[:degrees]), basis=atoms.basis)
                 rest = tensors[degrees:]
-                again = SeparableEdges(rest[: len(rest) // 2], rest[len(rest) // 2 :]) if separable else SO3Vec(list(rest), basis=edges.basis)
+                again = (
+                    SeparableEdges(rest[: len(rest) // 2], rest[len(rest) // 2 :])
+                    if separable
+                    else SO3Vec(list(rest), basis=edges.basis)
+                )
                 # each degree's bracket whole (the weight gradient takes one product per degree): no copy per block
                 return enumerate(part.flatten(-2) for part in self.bracket(vec, again, lean=True))
 
             mixed = matmuls_recomputing(weights, bracket, recompute, *atoms.parts, *edge_tensors)
         else:
-            mixed = [broadcast_matmul(w, x) for w, x in zip(weights, bracket)]
+            mixed = [broadcast_matmul(w, x) for w, x in zip(weights, bracket, strict=False)]
         atoms_count = atoms.batch_shape[-1]
         parts = [m.unflatten(-1, (atoms_count, -1)).transpose(-2, -3) for m in mixed]  # (B, N, τ'_l, 2l+1)
         return self.normalize(SO3Vec(parts, basis=atoms.basis))
-
-

@@ -40,4 +40,7 @@ class CouplingPlans(nn.Module):
         return self
 
     def forward(self) -> tuple[RowPlan, ...]:
-        return tuple(RowPlan(l1, first, degrees, getattr(self, f"_matrix_{k}")) for k, (l1, first, degrees) in enumerate(self._rows))
+        return tuple(
+            RowPlan(l1, first, degrees, getattr(self, f"_matrix_{k}"))
+            for k, (l1, first, degrees) in enumerate(self._rows)
+        )

@@ -155,15 +155,31 @@ class Cormorant(nn.Module):
         self.register_buffer("_species", torch.tensor(species), persistent=False)
 
         channels = _per_level(num_channels, num_cg_levels + 1, "num_channels")
-        per_level = {name: _per_level(value, num_cg_levels, name) for name, value in
-                     [("maxl", maxl), ("max_sh", max_sh), ("level_gain", level_gain), ("soft_cut_rad", soft_cut_rad),
-                      ("soft_cut_width", soft_cut_width), ("hard_cut_rad", hard_cut_rad)]}
+        per_level = {
+            name: _per_level(value, num_cg_levels, name)
+            for name, value in [
+                ("maxl", maxl),
+                ("max_sh", max_sh),
+                ("level_gain", level_gain),
+                ("soft_cut_rad", soft_cut_rad),
+                ("soft_cut_width", soft_cut_width),
+                ("hard_cut_rad", hard_cut_rad),
+            ]
+        }
         cutoff = {name: per_level[name] for name in ("soft_cut_rad", "soft_cut_width", "hard_cut_rad")}
         num_inputs = len(species) * (charge_power + 1)
         if input == "mpnn":
             first_cutoff = {name: values[0] for name, values in cutoff.items()}
-            self.input_layer = InputMPNN(num_inputs, channels[0], num_layers=num_mpnn_layers, basis_set=tuple(basis_set),
-                                         cutoff_type=tuple(cutoff_type), width=mlp_width, activation=activation, **first_cutoff)
+            self.input_layer = InputMPNN(
+                num_inputs,
+                channels[0],
+                num_layers=num_mpnn_layers,
+                basis_set=tuple(basis_set),
+                cutoff_type=tuple(cutoff_type),
+                width=mlp_width,
+                activation=activation,
+                **first_cutoff,
+            )
         else:
             self.input_layer = InputLinear(num_inputs, channels[0])
         if input_gain != 1.0:
@@ -172,13 +188,23 @@ class Cormorant(nn.Module):
                 last.weight.mul_(input_gain)
                 last.bias.mul_(input_gain)
         self.input_normalization = CovariantNormalization(normalization)
-        self.cormorant_cg = CormorantCG(maxl=per_level["maxl"], max_sh=per_level["max_sh"], num_channels=channels,
-                                        basis_set=tuple(basis_set), cutoff_type=tuple(cutoff_type), level_gain=per_level["level_gain"],
-                                        weight_init=weight_init, normalization=normalization, **cutoff)
+        self.cormorant_cg = CormorantCG(
+            maxl=per_level["maxl"],
+            max_sh=per_level["max_sh"],
+            num_channels=channels,
+            basis_set=tuple(basis_set),
+            cutoff_type=tuple(cutoff_type),
+            level_gain=per_level["level_gain"],
+            weight_init=weight_init,
+            normalization=normalization,
+            **cutoff,
+        )
         self.max_sh = max(per_level["max_sh"])
         num_scalars = num_invariants(self.cormorant_cg.channels)
         if top == "pmlp":
-            self.head = OutputPMLP(num_scalars, self.num_targets, num_mixed=num_mixed, width=mlp_width, activation=activation)
+            self.head = OutputPMLP(
+                num_scalars, self.num_targets, num_mixed=num_mixed, width=mlp_width, activation=activation
+            )
         else:
             self.head = OutputLinear(num_scalars, self.num_targets)
         self.register_buffer("target_mean", torch.zeros(self.num_targets))
@@ -197,9 +223,14 @@ class Cormorant(nn.Module):
 
     @classmethod
     def from_preset(
-        cls, name: str, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None, reference: bool = False,
+        cls,
+        name: str,
+        *,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+        reference: bool = False,
         **overrides,
-    ) -> "Cormorant":
+    ) -> Cormorant:
         """The ``"qm9"`` or ``"md17"`` model of the paper; ``overrides`` change any constructor argument.
 
         ``reference=True``: the reference implementation's network, weight for weight (``cormorant_lab.nn.reference``).
@@ -212,7 +243,7 @@ class Cormorant(nn.Module):
         return model.to(dtype=dtype, device=device) if dtype is not None or device is not None else model
 
     @classmethod
-    def load(cls, path, map_location: str | torch.device = "cpu") -> "Cormorant":
+    def load(cls, path, map_location: str | torch.device = "cpu") -> Cormorant:
         """A trained model saved by the trainer (``best.pt``/``last.pt``) or ``cormorant_lab.train.save_model``.
 
         Restores the configuration (preset, species), the weights and the target normalization; eval mode.
@@ -240,7 +271,9 @@ class Cormorant(nn.Module):
         y = y * self.target_std + self.target_mean + counts @ self.species_reference
         return y.squeeze(-1) if self.num_targets == 1 else y
 
-    def compute_levels(self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool = True) -> CormorantLevels:
+    def compute_levels(
+        self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool = True
+    ) -> CormorantLevels:
         """Run everything before the head: masks, geometry, ``F^0``, and every level's ``F^s`` and ``G^s``.
 
         ``keep_edges=False`` leaves ``edges`` empty: the levels never need ``G^s`` formed (the forward pass saves
@@ -269,7 +302,7 @@ class Cormorant(nn.Module):
         """
         run = self.compute_levels(positions, charges)
         named = {"input": run.input}
-        for s, (atoms, edges) in enumerate(zip(run.atoms, run.edges), start=1):
+        for s, (atoms, edges) in enumerate(zip(run.atoms, run.edges, strict=False), start=1):
             named[f"edge_{s}"] = edges
             named[f"atom_{s}"] = atoms
         return named
@@ -282,7 +315,9 @@ class Cormorant(nn.Module):
         ``create_graph`` (default: ``self.training``) keeps the graph of the forces, to train on them.
         """
         if self.num_targets != 1:
-            raise ValueError(f"energy_and_forces needs a model with one target (the energy), this one has {self.num_targets}")
+            raise ValueError(
+                f"energy_and_forces needs a model with one target (the energy), this one has {self.num_targets}"
+            )
         create_graph = self.training if create_graph is None else create_graph
         positions, charges = as_tensor_inputs(positions, charges, self.target_mean.device, self.target_mean.dtype)
         with torch.enable_grad():
@@ -294,5 +329,6 @@ class Cormorant(nn.Module):
 
     # --- helpers ---------------------------------------------------------------------------------------------
     def _check_inputs(self, positions, charges) -> tuple[torch.Tensor, torch.Tensor]:
-        return prepare_inputs(positions, charges, species=self._species, dtype=self.target_mean.dtype,
-                              validate=self.validate_inputs)
+        return prepare_inputs(
+            positions, charges, species=self._species, dtype=self.target_mean.dtype, validate=self.validate_inputs
+        )

@@ -51,13 +51,25 @@ class CormorantCG(nn.Module):
         for s in range(num_levels):
             self.edge_levels.append(
                 EdgeLevel(
-                    atom_channels, previous_edges, num_channels[s], max_sh[s], basis_set=basis_set, cutoff_type=cutoff_type,
-                    soft_cut_rad=soft_cut_rad[s], soft_cut_width=soft_cut_width[s], hard_cut_rad=hard_cut_rad[s],
+                    atom_channels,
+                    previous_edges,
+                    num_channels[s],
+                    max_sh[s],
+                    basis_set=basis_set,
+                    cutoff_type=cutoff_type,
+                    soft_cut_rad=soft_cut_rad[s],
+                    soft_cut_width=soft_cut_width[s],
+                    hard_cut_rad=hard_cut_rad[s],
                 )
             )
             atom_level = AtomLevel(
-                atom_channels, max_sh[s], maxl[s], num_channels[s + 1],
-                gain=level_gain[s], weight_init=weight_init, normalization=normalization,
+                atom_channels,
+                max_sh[s],
+                maxl[s],
+                num_channels[s + 1],
+                gain=level_gain[s],
+                weight_init=weight_init,
+                normalization=normalization,
             )
             self.atom_levels.append(atom_level)
             atom_channels = atom_level.channels_out
@@ -79,7 +91,7 @@ class CormorantCG(nn.Module):
         """
         atom_levels, edge_levels = [], []
         scalars: list = []
-        for edge_level, atom_level in zip(self.edge_levels, self.atom_levels):
+        for edge_level, atom_level in zip(self.edge_levels, self.atom_levels, strict=False):
             scalars = edge_level(atoms, scalars, geometry, recompute=recompute)
             edges = SeparableEdges.of(scalars, geometry)
             atoms = atom_level(atoms, edges, recompute=recompute)

@@ -88,6 +88,7 @@ class _SigmoidStep(torch.autograd.Function):
         grad_width = (-grad_z * z).sum_to_size(width.shape) if ctx.needs_input_grad[2] else None
         return grad_r, grad_radius, grad_width, None
 
+
 def _register(module: nn.Module, name: str, value: torch.Tensor, learnable: bool) -> None:
     if learnable:
         module.register_parameter(name, nn.Parameter(value))

@@ -66,7 +66,11 @@ def pair_dot_products_plain(atoms: SO3Vec) -> torch.Tensor:
     for part in atoms.parts:
         channels_first = part.movedim(-2, -3)  # (B, C, N, 2l+1)
         # (for l = 0 an outer product: a broadcast multiplication beats a matrix product with one inner index)
-        products.append(channels_first @ channels_first.transpose(-1, -2) if part.shape[-1] > 1 else channels_first * channels_first.transpose(-1, -2))
+        products.append(
+            channels_first @ channels_first.transpose(-1, -2)
+            if part.shape[-1] > 1
+            else channels_first * channels_first.transpose(-1, -2)
+        )
     return torch.cat(products, dim=-3) if len(products) > 1 else products[0]
 
 
@@ -82,7 +86,7 @@ class SeparableEdges:
     harmonics: tuple[torch.Tensor, ...]  # Y_l(r_ij), l = 0..max_sh, each (B, N, N, 2l+1)
 
     @classmethod
-    def of(cls, scalars: Sequence[torch.Tensor], geometry: EdgeGeometry) -> "SeparableEdges":
+    def of(cls, scalars: Sequence[torch.Tensor], geometry: EdgeGeometry) -> SeparableEdges:
         return cls(tuple(scalars), tuple(geometry.harmonics[: len(scalars)]))
 
     def materialize(self) -> SO3Vec:
@@ -101,7 +105,7 @@ def edge_activations(scalars: Sequence[torch.Tensor], geometry: EdgeGeometry) ->
 
 def _edge_product(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor]) -> SO3Vec:
     parts = []
-    for g, y in zip(scalars, harmonics):
+    for g, y in zip(scalars, harmonics, strict=False):
         product = g.unsqueeze(-2) * y.transpose(-1, -2).unsqueeze(-4)  # (B, C, i, m, j)
         parts.append(product.permute(0, 2, 4, 1, 3))
     return SO3Vec(parts)
@@ -131,9 +135,15 @@ class EdgeLevel(nn.Module):
         # The dot products and radial functions feed every output degree: one weight block serves all l.
         fan_in = num_shared + max(previous, default=0)
         self.shared = nn.Parameter(torch.randn(num_shared, (self.max_sh + 1) * self.channels) / math.sqrt(fan_in))
-        self.previous = nn.ParameterList(nn.Parameter(torch.randn(c, self.channels) / math.sqrt(num_shared + c)) for c in previous)
+        self.previous = nn.ParameterList(
+            nn.Parameter(torch.randn(c, self.channels) / math.sqrt(num_shared + c)) for c in previous
+        )
         self.cutoff = SoftCutoff(
-            self.channels, cutoff_type=cutoff_type, soft_cut_rad=soft_cut_rad, soft_cut_width=soft_cut_width, hard_cut_rad=hard_cut_rad
+            self.channels,
+            cutoff_type=cutoff_type,
+            soft_cut_rad=soft_cut_rad,
+            soft_cut_width=soft_cut_width,
+            hard_cut_rad=hard_cut_rad,
         )
 
     def inputs(
@@ -158,7 +168,9 @@ class EdgeLevel(nn.Module):
         differentiated, as in training on forces).
         """
         if len(previous) < len(self.previous):
-            raise ValueError(f"EdgeLevel needs the previous level's g for degrees 0..{len(self.previous) - 1}, got {len(previous)} tensors")
+            raise ValueError(
+                f"EdgeLevel needs the previous level's g for degrees 0..{len(self.previous) - 1}, got {len(previous)} tensors"
+            )
         blocks = self.inputs(atoms, previous, geometry, padded=not recompute)
         mask = self.cutoff(geometry).flatten(-2)  # (B, C, N²)
         weights = (self.shared.T, *(w.T for w in self.previous))
@@ -166,7 +178,9 @@ class EdgeLevel(nn.Module):
             degrees, used = len(atoms.parts), previous[: len(self.previous)]
 
             def recompute_inputs(*tensors: torch.Tensor) -> list[torch.Tensor]:
-                recomputed_geometry = dataclasses.replace(geometry, safe_distances=tensors[-2], neighbour_mask=tensors[-1])
+                recomputed_geometry = dataclasses.replace(
+                    geometry, safe_distances=tensors[-2], neighbour_mask=tensors[-1]
+                )
                 return self.inputs(SO3Vec(list(tensors[:degrees])), tensors[degrees:-2], recomputed_geometry)
 
             pieces = (*atoms.parts, *used, geometry.safe_distances, geometry.neighbour_mask)
@@ -185,13 +199,15 @@ def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> tor
     shared, *per_degree = weights
     split = blocks[0].shape[-2]
     in_place = not torch.is_grad_enabled()  # accumulate in place unless this is being recorded (create_graph)
-    dots_weight, radial_weight = shared.split([split, shared.shape[1] - split], dim=1)  # one gradient node, not two slices
+    dots_weight, radial_weight = shared.split(
+        [split, shared.shape[1] - split], dim=1
+    )  # one gradient node, not two slices
     mixed, radial = broadcast_matmul(dots_weight, blocks[0]), broadcast_matmul(radial_weight, blocks[1])
     mixed = mixed.add_(radial) if in_place else mixed + radial
     if per_degree:
         channels = per_degree[0].shape[0]
         rows = len(per_degree) * channels
-        previous = torch.cat([broadcast_matmul(w, g) for w, g in zip(per_degree, blocks[2:])], dim=-2)
+        previous = torch.cat([broadcast_matmul(w, g) for w, g in zip(per_degree, blocks[2:], strict=False)], dim=-2)
         if in_place:
             mixed[..., :rows, :] += previous
         elif rows == mixed.shape[-2]:  # every degree has a previous g: no slices (their gradient is zero-filled)
@@ -230,7 +246,10 @@ class _MaskedMix(torch.autograd.Function):
         grad_blocks: list = [None] * (ctx.count + 1)
         if any(needs_blocks):
             shared = broadcast_matmul(weights[0].transpose(-1, -2), grad_mixed).split(ctx.shared_sizes, dim=-2)
-            grad_blocks = [*shared, *(broadcast_matmul(w.transpose(-1, -2), g) for w, g in zip(weights[1:], per_degree))]
+            grad_blocks = [
+                *shared,
+                *(broadcast_matmul(w.transpose(-1, -2), g) for w, g in zip(weights[1:], per_degree, strict=False)),
+            ]
         grad_weights: list = [None] * ctx.count
         grad_mask = None
         if any(needs_weights) or ctx.needs_input_grad[0]:
@@ -238,7 +257,9 @@ class _MaskedMix(torch.autograd.Function):
             if any(needs_weights):
                 shared_inputs = [torch.matmul(grad_mixed, b.transpose(-1, -2)).sum(0) for b in blocks[:2]]
                 grad_weights = [torch.cat(shared_inputs, dim=-1)]
-                grad_weights += [torch.matmul(g, b.transpose(-1, -2)).sum(0) for g, b in zip(per_degree, blocks[2:])]
+                grad_weights += [
+                    torch.matmul(g, b.transpose(-1, -2)).sum(0) for g, b in zip(per_degree, blocks[2:], strict=False)
+                ]
             if ctx.needs_input_grad[0]:
                 grad_mask = (grad * _mix(weights, blocks).unflatten(-2, (-1, channels))).sum(-3)
         return (grad_mask, None, None, *grad_weights, *grad_blocks, *(None for _ in pieces))

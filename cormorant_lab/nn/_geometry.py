@@ -51,5 +51,7 @@ def edge_geometry(positions: torch.Tensor, atom_mask: torch.Tensor, max_sh: int)
     distances = torch.where(neighbour_mask, safe, torch.zeros_like(safe))
     # Stored with j innermost, so that the edge activations g_ij Y_ij come out in the layout (B, C, i, m, j) in which
     # the neighbour sum of the CG aggregate is a batched matrix product without copies (see _edge_level).
-    harmonics = tuple(y.transpose(-1, -2).contiguous().transpose(-1, -2) for y in spherical_harmonics_all(max_sh, relative))
+    harmonics = tuple(
+        y.transpose(-1, -2).contiguous().transpose(-1, -2) for y in spherical_harmonics_all(max_sh, relative)
+    )
     return EdgeGeometry(pair_mask, neighbour_mask, distances, safe, harmonics)

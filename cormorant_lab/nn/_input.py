@@ -102,10 +102,12 @@ class InputMPNN(nn.Module):
             raise ValueError(f"num_mpnn_layers must be at least 1, got {num_layers}")
         hidden = max(num_in, num_out)
         channels = [num_in] + [hidden] * (num_layers - 1) + [num_out]
-        cutoff = dict(cutoff_type=cutoff_type, soft_cut_rad=soft_cut_rad, soft_cut_width=soft_cut_width, hard_cut_rad=hard_cut_rad)
+        cutoff = dict(
+            cutoff_type=cutoff_type, soft_cut_rad=soft_cut_rad, soft_cut_width=soft_cut_width, hard_cut_rad=hard_cut_rad
+        )
         self.layers = nn.ModuleList(
             _MessagePassingLayer(c_in, c_out, basis_set=basis_set, cutoff=cutoff, width=width, activation=activation)
-            for c_in, c_out in zip(channels[:-1], channels[1:])
+            for c_in, c_out in zip(channels[:-1], channels[1:], strict=False)
         )
 
     def forward(self, features: torch.Tensor, atom_mask: torch.Tensor, geometry: EdgeGeometry) -> torch.Tensor:

@@ -44,16 +44,21 @@ def mixing_weight(channels_out: int, channels_in: int, *, gain: float = 1.0, ini
 class SO3Linear(nn.Module):
     """Per-degree channel mixing ``F_l ↦ W_l F_l`` from channels ``channels_in[l]`` to ``channels_out[l]`` (of concatenated inputs)."""
 
-    def __init__(self, channels_in: Sequence[int], channels_out: int | Sequence[int], *, gain: float = 1.0, init: str = "rand"):
+    def __init__(
+        self, channels_in: Sequence[int], channels_out: int | Sequence[int], *, gain: float = 1.0, init: str = "rand"
+    ):
         super().__init__()
         self.channels_in = tuple(int(c) for c in channels_in)
         if isinstance(channels_out, int):
             channels_out = (channels_out,) * len(self.channels_in)
         self.channels_out = tuple(int(c) for c in channels_out)
         if len(self.channels_out) != len(self.channels_in):
-            raise ValueError(f"channels_in {self.channels_in} and channels_out {self.channels_out} must list the same degrees")
+            raise ValueError(
+                f"channels_in {self.channels_in} and channels_out {self.channels_out} must list the same degrees"
+            )
         self.weights = nn.ParameterList(
-            nn.Parameter(mixing_weight(o, i, gain=gain, init=init)) for o, i in zip(self.channels_out, self.channels_in)
+            nn.Parameter(mixing_weight(o, i, gain=gain, init=init))
+            for o, i in zip(self.channels_out, self.channels_in, strict=False)
         )
 
     def forward(self, *vecs: SO3Vec) -> SO3Vec:
@@ -64,7 +69,9 @@ class SO3Linear(nn.Module):
         vec = SO3Vec.cat(vecs) if len(vecs) > 1 else vecs[0]
         if vec.channels != self.channels_in:
             raise ValueError(f"SO3Linear expects channels {self.channels_in}, got {vec.channels}")
-        return SO3Vec([broadcast_matmul(w, part) for w, part in zip(self.weights, vec.parts)], basis=vec.basis)
+        return SO3Vec(
+            [broadcast_matmul(w, part) for w, part in zip(self.weights, vec.parts, strict=False)], basis=vec.basis
+        )
 
 
 def broadcast_matmul(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -81,13 +88,15 @@ def matmuls_recomputing(
     recompute: Callable[..., Iterable[tuple[int, torch.Tensor]]],
     *inputs: torch.Tensor,
 ) -> tuple[torch.Tensor, ...]:
-    """``W_k @ x_k`` for every k (weights ``(o, c)`` broadcast over the batch of ``x_k`` ``(..., c, m)``), keeping ``inputs`` instead of the ``x_k``.
+    """``W_k @ x_k`` for every k (weights ``(o, c)`` broadcast over the batch of ``x_k`` ``(..., c, m)``), keeping
+    ``inputs`` instead of the ``x_k``.
 
     The gradient of ``W_k`` needs ``x_k``; autograd would keep it until the backward pass. When the ``x_k`` are
     large and cheap to make from small ``inputs``, this keeps the ``inputs``, and the backward pass calls
     ``recompute(*inputs)``: an iterable of ``(k, block)``, the column blocks ``(..., c_j, m)`` of each ``x_k`` in
     order (``x_k`` is their concatenation along ``-2``); the backward pass concatenates them and takes one
-    product per k (the recomputed ``x_k`` are in memory only during the backward pass of their own level). Gradients flow into the ``x_k`` (and on to what made them) as usual; with ``create_graph=True`` the
+    product per k (the recomputed ``x_k`` are in memory only during the backward pass of their own level).
+    Gradients flow into the ``x_k`` (and on to what made them) as usual; with ``create_graph=True`` the
     recomputation is recorded, so second derivatives (training on forces) are exact too.
     """
     return _RecomputedMatmuls.apply(len(weights), recompute, *weights, *xs, *inputs)
@@ -99,13 +108,13 @@ class _RecomputedMatmuls(torch.autograd.Function):
         weights, xs, inputs = tensors[:count], tensors[count : 2 * count], tensors[2 * count :]
         ctx.count, ctx.recompute = count, recompute
         ctx.save_for_backward(*weights, *inputs)
-        return tuple(broadcast_matmul(w, x) for w, x in zip(weights, xs))
+        return tuple(broadcast_matmul(w, x) for w, x in zip(weights, xs, strict=False))
 
     @staticmethod
     def backward(ctx, *grads: torch.Tensor):
         saved = ctx.saved_tensors
         weights, inputs = saved[: ctx.count], saved[ctx.count :]
-        grad_xs = [broadcast_matmul(w.transpose(-1, -2), grad) for w, grad in zip(weights, grads)]
+        grad_xs = [broadcast_matmul(w.transpose(-1, -2), grad) for w, grad in zip(weights, grads, strict=False)]
         grad_weights = [None] * ctx.count
         if any(ctx.needs_input_grad[2 : 2 + ctx.count]):
             # dL/dW = Σ over the batch of grad (o, m) @ x^T (m, c): x_k is put together from its blocks, then one

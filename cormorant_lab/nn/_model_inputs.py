@@ -47,12 +47,16 @@ def prepare_inputs(
     if positions.is_complex() or positions.dtype == torch.bool:
         raise ValueError(f"positions must be real numbers, got {positions.dtype}")
     if charges.shape != positions.shape[:2]:
-        raise ValueError(f"charges must have shape (batch, atoms) = {tuple(positions.shape[:2])}, got {tuple(charges.shape)}")
+        raise ValueError(
+            f"charges must have shape (batch, atoms) = {tuple(positions.shape[:2])}, got {tuple(charges.shape)}"
+        )
     if charges.is_floating_point() or charges.is_complex() or charges.dtype == torch.bool:
         raise ValueError(f"charges must be an integer tensor (atomic numbers, 0 for padding), got {charges.dtype}")
     for name, tensor in (("positions", positions), ("charges", charges)):
         if tensor.device != device:
-            raise ValueError(f"{name} are on {tensor.device}, the model on {device}: move one of them (tensor.to(device))")
+            raise ValueError(
+                f"{name} are on {tensor.device}, the model on {device}: move one of them (tensor.to(device))"
+            )
     positions = positions.to(dtype)
     if positions.shape[1] == 0:  # an empty molecule: one padding atom, which changes nothing (below)
         positions = torch.cat([positions, positions.new_zeros(positions.shape[0], 1, 3)], dim=1)

@@ -56,11 +56,12 @@ class OutputLinear(nn.Module):
 class OutputPMLP(nn.Module):
     """``y = MLP₂(Σ_i MLP₁(ξ_i))`` over real atoms: ``(B, N, num_in) → (B, num_out)``."""
 
-    def __init__(self, num_in: int, num_out: int, *, num_mixed: int = 64, width: int = 256, activation: str = "leakyrelu"):
+    def __init__(
+        self, num_in: int, num_out: int, *, num_mixed: int = 64, width: int = 256, activation: str = "leakyrelu"
+    ):
         super().__init__()
         self.atom_mlp = mlp(num_in, num_mixed, width=width, activation=activation)
         self.molecule_mlp = mlp(num_mixed, num_out, width=width, activation=activation)
 
     def forward(self, invariants: torch.Tensor, atom_mask: torch.Tensor) -> torch.Tensor:
         return self.molecule_mlp(_sum_over_atoms(self.atom_mlp(invariants), atom_mask))
-

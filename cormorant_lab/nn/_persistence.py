@@ -54,8 +54,14 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         objects = [line for line in lines if "global" in line.lower() and "unsupported" in line.lower()]
         if objects:
-            hint = ("; a last.pt of format cormorant_lab/1 held numpy random states like this: if you trust the file, "
-                    "restart the run from its weights instead") if "numpy" in objects[0] else ""
+            hint = (
+                (
+                    "; a last.pt of format cormorant_lab/1 held numpy random states like this: if you trust the file, "
+                    "restart the run from its weights instead"
+                )
+                if "numpy" in objects[0]
+                else ""
+            )
             raise CheckpointError(
                 f"{path} refused: it holds Python objects other than tensors and plain data, and loading them could "
                 f"run code; nothing in it was executed (it names {_global_name(objects[0])}){hint}"
@@ -70,9 +76,15 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     version, newest = _format_version(found), _format_version(CHECKPOINT_FORMAT)
     readable = ", ".join(READABLE_FORMATS)
     if version is not None and version > newest:
-        raise CheckpointError(f"{path} has checkpoint format {found!r}, written by a newer cormorant_lab; this version "
-                              f"reads {readable}: upgrade cormorant_lab to load it")
-    what = f"format {found!r}" if found is not None else ("no format entry" if isinstance(payload, dict) else type(payload).__name__)
+        raise CheckpointError(
+            f"{path} has checkpoint format {found!r}, written by a newer cormorant_lab; this version "
+            f"reads {readable}: upgrade cormorant_lab to load it"
+        )
+    what = (
+        f"format {found!r}"
+        if found is not None
+        else ("no format entry" if isinstance(payload, dict) else type(payload).__name__)
+    )
     raise CheckpointError(f"{path} is not a cormorant_lab checkpoint ({what}; expected one of {readable})")
 
 
@@ -81,14 +93,18 @@ def model_from_payload(payload: dict[str, Any], source: str = "checkpoint") -> C
     config, state, metadata = payload.get("model_config"), payload.get("model_state"), payload.get("metadata", {})
     if not isinstance(config, dict) or not all(isinstance(k, str) for k in config):
         raise CheckpointError(f"{source}: no model configuration (model_config must be a dict of named arguments)")
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
         raise CheckpointError(f"{source}: no weights (model_state must be a dict of named tensors)")
     if not isinstance(metadata, dict):
         raise CheckpointError(f"{source}: metadata must be a dict, not {type(metadata).__name__}")
     try:
         model = Cormorant(**config)
     except Exception as exc:  # noqa: BLE001 -- whatever an untrusted configuration breaks, it is a bad checkpoint
-        raise CheckpointError(f"{source}: its model configuration cannot be built ({type(exc).__name__}: {exc})") from exc
+        raise CheckpointError(
+            f"{source}: its model configuration cannot be built ({type(exc).__name__}: {exc})"
+        ) from exc
     dtype = next((t.dtype for t in state.values() if t.is_floating_point()), torch.float32)
     if dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
         raise CheckpointError(f"{source}: weights of dtype {dtype} are not supported")
@@ -96,7 +112,9 @@ def model_from_payload(payload: dict[str, Any], source: str = "checkpoint") -> C
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{source}: the weights do not match the model configuration stored with them:\n{exc}") from exc
+        raise CheckpointError(
+            f"{source}: the weights do not match the model configuration stored with them:\n{exc}"
+        ) from exc
     model.metadata = dict(metadata)
     return model.eval()
 

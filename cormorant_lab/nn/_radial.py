@@ -50,7 +50,9 @@ class RadialPolyTrig(nn.Module):
     def forward(self, geometry: EdgeGeometry) -> torch.Tensor:
         """Radial features ``(B, num_functions, N, N)`` (channels first), zero where ``neighbour_mask`` is False."""
         r = geometry.safe_distances.unsqueeze(1)  # (B, 1, N, N)
-        trig = torch.sin((2 * math.pi) * self.frequencies.view(-1, 1, 1) * r + self.phases.view(-1, 1, 1))  # (B, T, N, N)
+        trig = torch.sin(
+            (2 * math.pi) * self.frequencies.view(-1, 1, 1) * r + self.phases.view(-1, 1, 1)
+        )  # (B, T, N, N)
         inverse = 1 / r
         powers = [geometry.neighbour_mask.unsqueeze(1).to(r.dtype)]  # r^0, zero off the neighbour pairs
         for _ in range(self.k_max):

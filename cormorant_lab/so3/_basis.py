@@ -25,7 +25,7 @@ import torch
 from ._validation import check_degree
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _complex_to_real_cached(l: int) -> torch.Tensor:
     size = 2 * l + 1
     u = torch.zeros(size, size, dtype=torch.complex128)

@@ -79,7 +79,11 @@ def cg_aggregate_separable(
 
 
 def separable_aggregate_pieces(
-    scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], f_channels_first: torch.Tensor, maxl: int, basis: str
+    scalars: Sequence[torch.Tensor],
+    harmonics: Sequence[torch.Tensor],
+    f_channels_first: torch.Tensor,
+    maxl: int,
+    basis: str,
 ) -> list[list[torch.Tensor]]:
     """The pieces of :func:`cg_aggregate_separable` per output degree, channels first: ``(*, C, N, 2l+1)`` each.
 
@@ -107,11 +111,15 @@ def iter_separable_aggregate_pieces(
     return iter_pieces(plans, row_coupled)
 
 
-def _separable_rows(scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str, chunk: int | None = None, plans=None):
+def _separable_rows(
+    scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str, chunk: int | None = None, plans=None
+):
     max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
     if plans is None:
         plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
-    row_coupled = lambda plan: _SeparableCoupledSum.apply(scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk)
+    row_coupled = lambda plan: _SeparableCoupledSum.apply(
+        scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk
+    )
     return plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1
 
 
@@ -125,7 +133,9 @@ def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.
         raise ValueError("cg_aggregate_separable needs real tensors; use cg_aggregate for the complex basis")
     channels = set(atoms.channels)
     if len(channels) != 1:
-        raise ValueError(f"cg_aggregate_separable needs the same number of channels at every degree, got {atoms.channels}")
+        raise ValueError(
+            f"cg_aggregate_separable needs the same number of channels at every degree, got {atoms.channels}"
+        )
     (c,) = channels
     batch, n = tuple(atoms.batch_shape[:-1]), atoms.batch_shape[-1]
     for l, (g, y) in enumerate(zip(scalars, harmonics, strict=True)):
@@ -135,7 +145,9 @@ def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.
                 f"{(*batch, n, n, 2 * l + 1)}, got {tuple(g.shape)} and {tuple(y.shape)}"
             )
         if g.dtype != atoms.dtype or y.dtype != atoms.dtype:
-            raise ValueError(f"cg_aggregate_separable needs one dtype, got {g.dtype}, {y.dtype} and {atoms.dtype} at l1={l}")
+            raise ValueError(
+                f"cg_aggregate_separable needs one dtype, got {g.dtype}, {y.dtype} and {atoms.dtype} at l1={l}"
+            )
 
 
 class _SeparableCoupledSum(torch.autograd.Function):
@@ -153,49 +165,68 @@ class _SeparableCoupledSum(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None) -> torch.Tensor:
+    def forward(
+        ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None
+    ) -> torch.Tensor:
         ctx.save_for_backward(g, y, f, matrix)
         ctx.size = size
-        outs = []
+        outs: list[torch.Tensor] = []
         rows = _rows_per_block(g, y.shape[-1] if size is None else size)
-        for g_rows, y_rows in zip(_split(g, rows, -2), _split(y, rows, -3)):
-            out = None
+        for g_rows, y_rows in zip(_split(g, rows, -2), _split(y, rows, -3), strict=True):
+            out: torch.Tensor | None = None
             for y_chunk, coupling in _chunks(y_rows, f, matrix, size):
                 edges = _edge_chunk(g_rows, y_chunk)  # (*, C, i·k, j)
                 summed = (edges @ f).unflatten(-2, (g_rows.shape[-2], -1)).flatten(-2)  # (*, C, i, k·Y)
                 term = summed @ coupling  # (*, C, i, S)
                 out = term if out is None else out.add_(term)  # forward runs without autograd: in place is safe
+            assert out is not None  # _chunks yields at least one chunk
             outs.append(out)
-        return outs[0] if len(outs) == 1 else torch.cat(outs, dim=-2)
+        return _join(outs, -2)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         g, y, f, matrix = ctx.saved_tensors
         need_g, need_y, need_f = ctx.needs_input_grad[:3]
-        grad_g, grad_y, grad_f = [], [], None
+        grad_g_blocks: list[torch.Tensor] = []
+        grad_y_blocks: list[torch.Tensor] = []
+        grad_f: torch.Tensor | None = None
         # split, not slices: in a differentiated backward (forces) a slice's gradient is a zero-filled full tensor
         rows = _rows_per_block(g, y.shape[-1] if ctx.size is None else ctx.size)
-        for g_rows, y_rows, grad_rows in zip(_split(g, rows, -2), _split(y, rows, -3), _split(grad, rows, -2)):
+        for g_rows, y_rows, grad_rows in zip(
+            _split(g, rows, -2), _split(y, rows, -3), _split(grad, rows, -2), strict=True
+        ):
             atoms = g_rows.shape[-2]
-            grad_g_rows, grad_y_rows = None, []
+            grad_g_rows: torch.Tensor | None = None
+            grad_y_rows: list[torch.Tensor] = []
             for y_chunk, coupling in _chunks(y_rows, f, matrix, ctx.size):
-                grad_summed = (grad_rows @ coupling.transpose(-1, -2)).unflatten(-1, (-1, f.shape[-1])).flatten(-3, -2)  # (*, C, i·k, Y)
+                grad_summed = (
+                    (grad_rows @ coupling.transpose(-1, -2)).unflatten(-1, (-1, f.shape[-1])).flatten(-3, -2)
+                )  # (*, C, i·k, Y)
                 if need_g or need_y:
                     grad_edges = (grad_summed @ f.transpose(-1, -2)).unflatten(-2, (atoms, -1))  # (*, C, i, k, j)
                     if need_g:
                         term = (grad_edges * y_chunk.transpose(-1, -2).unsqueeze(-4)).sum(-2)
                         grad_g_rows = term if grad_g_rows is None else grad_g_rows + term
                     if need_y:
-                        grad_y_rows.append((grad_edges * g_rows.unsqueeze(-2)).sum(-4).transpose(-1, -2))  # (*, i, j, k)
+                        grad_y_rows.append(
+                            (grad_edges * g_rows.unsqueeze(-2)).sum(-4).transpose(-1, -2)
+                        )  # (*, i, j, k)
                 if need_f:
                     term = _edge_chunk(g_rows, y_chunk).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
                     grad_f = term if grad_f is None else grad_f + term
-            grad_g.append(grad_g_rows)
+            if need_g:
+                assert grad_g_rows is not None
+                grad_g_blocks.append(grad_g_rows)
             if need_y:
-                grad_y.append(torch.cat(grad_y_rows, dim=-1) if len(grad_y_rows) > 1 else grad_y_rows[0])
-        grad_g = (grad_g[0] if len(grad_g) == 1 else torch.cat(grad_g, dim=-2)) if need_g else None
-        grad_y = (grad_y[0] if len(grad_y) == 1 else torch.cat(grad_y, dim=-3)) if need_y else None
+                grad_y_blocks.append(torch.cat(grad_y_rows, dim=-1) if len(grad_y_rows) > 1 else grad_y_rows[0])
+        grad_g = _join(grad_g_blocks, -2) if need_g else None
+        grad_y = _join(grad_y_blocks, -3) if need_y else None
         return grad_g, grad_y, grad_f, None, None
+
+
+def _join(blocks: list[torch.Tensor], dim: int) -> torch.Tensor:
+    """The blocks of rows concatenated along ``dim`` (a single block as it is)."""
+    return blocks[0] if len(blocks) == 1 else torch.cat(blocks, dim=dim)
 
 
 TEMPORARY_BYTES = 8 * 2**20  # the largest temporary of the aggregate, well below glibc's 32 MiB mmap threshold
@@ -213,14 +244,16 @@ def _split(tensor: torch.Tensor, size: int, dim: int) -> tuple[torch.Tensor, ...
     return (tensor,) if size >= tensor.shape[dim] else tensor.split(size, dim=dim)
 
 
-def _chunks(y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def _chunks(
+    y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The harmonic components of ``y`` in chunks of ``size`` (all if None), with the matching rows ``(k·Y, S)`` of the coupling matrix."""
     width, components = f.shape[-1], y.shape[-1]
     size = components if size is None else size
     if size >= components:  # no slice: its gradient (in a differentiated backward) would be a zero-filled copy
         yield y, matrix
         return
-    for start, y_chunk in zip(range(0, components, size), y.split(size, dim=-1)):
+    for start, y_chunk in zip(range(0, components, size), y.split(size, dim=-1), strict=False):
         yield y_chunk, matrix[start * width : (start + y_chunk.shape[-1]) * width]
 
 

@@ -90,7 +90,9 @@ def _plan(
             columns.append(block.reshape(-1, 2 * l + 1))
             degrees.append(l)
         if columns:
-            plans.append(_RowPlan(l1, first_l2, tuple(degrees), torch.cat(columns, dim=1).to(dtype=dtype, device=device)))
+            plans.append(
+                _RowPlan(l1, first_l2, tuple(degrees), torch.cat(columns, dim=1).to(dtype=dtype, device=device))
+            )
     return tuple(plans)
 
 
@@ -147,7 +149,9 @@ def iter_pieces(plans: tuple[_RowPlan, ...], row_coupled) -> Iterator[tuple[int,
         del coupled
 
 
-def plans_for(max_l1: int, max_l2: int, maxl: int, like: torch.Tensor, basis: str, *, square: bool = False) -> tuple[_RowPlan, ...]:
+def plans_for(
+    max_l1: int, max_l2: int, maxl: int, like: torch.Tensor, basis: str, *, square: bool = False
+) -> tuple[_RowPlan, ...]:
     """The cached coupling plans for degrees ``max_l1`` × ``max_l2`` → ``maxl``, in the real dtype and device of ``like``."""
     return _plan(max_l1, max_l2, maxl, basis, like.real.dtype, like.device, square)
 

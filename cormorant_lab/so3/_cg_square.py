@@ -51,7 +51,9 @@ def square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> list[list
     return pieces_by_degree(*_square_rows(parts, maxl, basis))
 
 
-def iter_square_pieces(parts: list[torch.Tensor], maxl: int, basis: str, *, plans=None) -> Iterator[tuple[int, torch.Tensor]]:
+def iter_square_pieces(
+    parts: list[torch.Tensor], maxl: int, basis: str, *, plans=None
+) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`square_pieces` as ``(l, piece)`` pairs, one row of products at a time (see ``iter_pieces``).
 
     ``plans``: the coupling plans, if the caller holds them (a module's buffers: no cache lookup at run time,

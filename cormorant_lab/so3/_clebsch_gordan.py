@@ -38,7 +38,6 @@ from __future__ import annotations
 import functools
 import math
 from fractions import Fraction
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -74,7 +73,7 @@ def _check_cg_arguments(l1: object, l2: object, l: object) -> tuple[int, int, in
     return l1, l2, l
 
 
-def clebsch_gordan_exact(l1: int, m1: int, l2: int, m2: int, l: int, m: int) -> "sympy.Expr":
+def clebsch_gordan_exact(l1: int, m1: int, l2: int, m2: int, l: int, m: int) -> sympy.Expr:
     r"""One coefficient :math:`\langle l_1 m_1; l_2 m_2 | l m\rangle` as an exact sympy number ``±sqrt(p/q)``."""
     import sympy  # only here: importing sympy costs a second and 30 MB that the network never needs
 
@@ -90,7 +89,7 @@ def clebsch_gordan_squared(l1: int, m1: int, l2: int, m2: int, l: int, m: int) -
     return sign, Fraction(numerator, denominator)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _complex_block(l1: int, l2: int, l: int) -> np.ndarray:
     block = np.zeros((2 * l1 + 1, 2 * l2 + 1, 2 * l + 1))
     for m1 in range(-l1, l1 + 1):
@@ -103,12 +102,12 @@ def _complex_block(l1: int, l2: int, l: int) -> np.ndarray:
     return block
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _complex_to_real_numpy(l: int) -> np.ndarray:
     return complex_to_real(l).numpy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _real_block(l1: int, l2: int, l: int) -> np.ndarray:
     u1, u2, u = (_complex_to_real_numpy(k) for k in (l1, l2, l))
     # Three successive contractions: conj(U1) on m1, conj(U2) on m2, U on m.

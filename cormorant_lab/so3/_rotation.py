@@ -47,7 +47,11 @@ def rotation_to_euler(rotation: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     beta = torch.acos(rotation[..., 2, 2].clamp(-1, 1))
     sin_beta = torch.sin(beta)
     pole = sin_beta < 1e-7 if rotation.dtype == torch.float64 else sin_beta < 1e-4
-    alpha = torch.where(pole, torch.atan2(rotation[..., 1, 0], rotation[..., 0, 0]), torch.atan2(rotation[..., 1, 2], rotation[..., 0, 2]))
+    alpha = torch.where(
+        pole,
+        torch.atan2(rotation[..., 1, 0], rotation[..., 0, 0]),
+        torch.atan2(rotation[..., 1, 2], rotation[..., 0, 2]),
+    )
     gamma = torch.where(pole, torch.zeros_like(beta), torch.atan2(rotation[..., 2, 1], -rotation[..., 2, 0]))
     # At beta = pi, R = Rz(alpha) Ry(pi): R[0,0] = -cos(alpha), R[1,0] = -sin(alpha)... fix the sign there.
     south = pole & (rotation[..., 2, 2] < 0)
@@ -68,7 +72,9 @@ def random_rotation(
     measure to the Haar measure. (Uniform Euler angles are *not* Haar: they over-sample the poles.)
     """
     shape = (1 if n is None else n, 4)
-    q = torch.randn(shape, generator=generator, dtype=torch.float64, device=generator.device if generator is not None else device)
+    q = torch.randn(
+        shape, generator=generator, dtype=torch.float64, device=generator.device if generator is not None else device
+    )
     q = q / q.norm(dim=-1, keepdim=True)
     rotation = quaternion_to_rotation(q).to(dtype=dtype, device=device)
     return rotation[0] if n is None else rotation

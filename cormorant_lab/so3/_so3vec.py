@@ -11,7 +11,7 @@ Paper, §4: an SO(3)-covariant vector is :math:`F = (F_0, F_1, \dots, F_L)` with
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 
@@ -70,33 +70,35 @@ class SO3Vec:
         )
 
     # --- elementwise algebra -------------------------------------------------------------------------------
-    def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> "SO3Vec":
+    def apply(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> SO3Vec:
         """A new SO3Vec with ``fn`` applied to every part (``fn`` must keep covariance)."""
         return SO3Vec([fn(p) for p in self.parts], basis=self.basis)
 
-    def to(self, *args, **kwargs) -> "SO3Vec":
+    def to(self, *args, **kwargs) -> SO3Vec:
         return self.apply(lambda p: p.to(*args, **kwargs))
 
-    def _check_compatible(self, other: "SO3Vec", operation: str) -> None:
+    def _check_compatible(self, other: SO3Vec, operation: str) -> None:
         if not isinstance(other, SO3Vec):
             raise TypeError(f"cannot {operation} SO3Vec and {type(other).__name__}")
         if self.basis != other.basis:
             raise ValueError(f"cannot {operation} SO3Vecs in different bases ({self.basis!r} and {other.basis!r})")
         if self.channels != other.channels:
-            raise ValueError(f"cannot {operation} SO3Vecs with different degrees or channels: {self.channels} and {other.channels}")
+            raise ValueError(
+                f"cannot {operation} SO3Vecs with different degrees or channels: {self.channels} and {other.channels}"
+            )
 
-    def __add__(self, other: "SO3Vec") -> "SO3Vec":
+    def __add__(self, other: SO3Vec) -> SO3Vec:
         self._check_compatible(other, "add")
         return SO3Vec([a + b for a, b in zip(self.parts, other.parts, strict=True)], basis=self.basis)
 
-    def __sub__(self, other: "SO3Vec") -> "SO3Vec":
+    def __sub__(self, other: SO3Vec) -> SO3Vec:
         self._check_compatible(other, "subtract")
         return SO3Vec([a - b for a, b in zip(self.parts, other.parts, strict=True)], basis=self.basis)
 
-    def __neg__(self) -> "SO3Vec":
+    def __neg__(self) -> SO3Vec:
         return self.apply(torch.neg)
 
-    def __mul__(self, scale) -> "SO3Vec":
+    def __mul__(self, scale) -> SO3Vec:
         """Multiply by a number, or by a tensor of shape ``(*batch, 1)`` / ``(*batch, channels)`` of invariants."""
         if isinstance(scale, SO3Vec):
             raise TypeError("the product of two SO3Vecs is not covariant elementwise; use cg_product(a, b)")
@@ -107,7 +109,7 @@ class SO3Vec:
     __rmul__ = __mul__
 
     @staticmethod
-    def cat(vectors: Sequence["SO3Vec"]) -> "SO3Vec":
+    def cat(vectors: Sequence[SO3Vec]) -> SO3Vec:
         """Concatenate channels degree by degree; a vector with fewer degrees contributes nothing beyond its maxl."""
         vectors = list(vectors)
         if not vectors:
@@ -119,11 +121,11 @@ class SO3Vec:
         parts = [torch.cat([v.parts[l] for v in vectors if l <= v.maxl], dim=-2) for l in range(maxl + 1)]
         return SO3Vec(parts, basis=vectors[0].basis)
 
-    def truncate(self, maxl: int) -> "SO3Vec":
+    def truncate(self, maxl: int) -> SO3Vec:
         return SO3Vec(self.parts[: maxl + 1], basis=self.basis)
 
     # --- rotations and invariants --------------------------------------------------------------------------
-    def rotate(self, rotation: torch.Tensor) -> "SO3Vec":
+    def rotate(self, rotation: torch.Tensor) -> SO3Vec:
         r"""Apply :math:`F_l \mapsto D^l(R) F_l` to every part.
 
         ``rotation`` is ``(3, 3)`` or ``(*batch', 3, 3)`` with ``batch'`` broadcastable against the batch shape.
@@ -138,7 +140,9 @@ class SO3Vec:
                 f"rotation batch shape {tuple(rotation_batch)} does not broadcast to the SO3Vec's batch shape "
                 f"{tuple(self.batch_shape)} without growing it"
             )
-        matrices = wigner_d_all(self.maxl, rotation.to(dtype=self.parts[0].real.dtype, device=self.device), basis=self.basis)
+        matrices = wigner_d_all(
+            self.maxl, rotation.to(dtype=self.parts[0].real.dtype, device=self.device), basis=self.basis
+        )
         return SO3Vec([p @ d.transpose(-1, -2) for p, d in zip(self.parts, matrices, strict=True)], basis=self.basis)
 
     def squared_norms(self) -> list[torch.Tensor]:
@@ -149,7 +153,7 @@ class SO3Vec:
         """Per-l, per-channel Euclidean norms, each ``(*batch, channels_l)`` (use squared_norms for gradients at 0)."""
         return [n.sqrt() for n in self.squared_norms()]
 
-    def dot(self, other: "SO3Vec") -> list[torch.Tensor]:
+    def dot(self, other: SO3Vec) -> list[torch.Tensor]:
         r"""Per-l, per-channel invariant products :math:`\sum_m F_{l,m}\, \overline{G_{l,m}}`, each ``(*batch, channels_l)``.
 
         In the complex basis, for fields with :math:`G_{l,-m} = (-1)^m \overline{G_{l,m}}` this is the paper's
@@ -173,8 +177,12 @@ def _check_parts(parts: list[torch.Tensor], basis: str) -> None:
         if part.dim() < 2 or part.shape[-1] != 2 * l + 1:
             raise ValueError(f"part l={l} must have shape (..., channels, {2 * l + 1}), got {tuple(part.shape)}")
         if part.shape[:-2] != first.shape[:-2]:
-            raise ValueError(f"part l={l} has batch shape {tuple(part.shape[:-2])}, but part l=0 has {tuple(first.shape[:-2])}")
+            raise ValueError(
+                f"part l={l} has batch shape {tuple(part.shape[:-2])}, but part l=0 has {tuple(first.shape[:-2])}"
+            )
         if part.dtype != first.dtype or part.device != first.device:
-            raise ValueError(f"part l={l} is {part.dtype} on {part.device}, but part l=0 is {first.dtype} on {first.device}")
+            raise ValueError(
+                f"part l={l} is {part.dtype} on {part.device}, but part l=0 is {first.dtype} on {first.device}"
+            )
         if basis == "real" and part.is_complex():
             raise ValueError(f"part l={l} is complex, but the basis is 'real'")

@@ -31,7 +31,7 @@ from ._basis import complex_to_real
 from ._validation import check_basis, check_degree
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _normalization(l: int, m: int) -> float:
     """sqrt((2l+1)/(4 pi) (l-m)!/(l+m)!) from exact integers."""
     return math.sqrt((2 * l + 1) / (4 * math.pi) * (math.factorial(l - m) / math.factorial(l + m)))
@@ -88,7 +88,9 @@ def _unit_vectors(vectors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _to_complex(l: int, real: torch.Tensor) -> torch.Tensor:
-    u = complex_to_real(l, dtype=torch.complex128 if real.dtype == torch.float64 else torch.complex64, device=real.device)
+    u = complex_to_real(
+        l, dtype=torch.complex128 if real.dtype == torch.float64 else torch.complex64, device=real.device
+    )
     return real.to(u.dtype) @ u.conj()  # Y^c = U^dagger Y^r, as a row vector: Y^r @ conj(U)
 
 

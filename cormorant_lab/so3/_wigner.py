@@ -36,7 +36,7 @@ def _fibonacci_sphere(n: int) -> torch.Tensor:
     return torch.stack([rho * torch.cos(phi), rho * torch.sin(phi), z], dim=-1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sample_points(max_l: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     """Points (n, 3) and, for each l <= max_l, the pseudo-inverse of Y_l(points), shape (2l+1, n); float64 CPU."""
     points = _fibonacci_sphere(2 * (2 * max_l + 1) + 1)
@@ -45,7 +45,9 @@ def _sample_points(max_l: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
 
 
 @functools.lru_cache(maxsize=64)
-def _sample_points_on(max_l: int, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+def _sample_points_on(
+    max_l: int, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     points, inverses = _sample_points(max_l)
     return points.to(dtype=dtype, device=device), tuple(p.to(dtype=dtype, device=device) for p in inverses)
 

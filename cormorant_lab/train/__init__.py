@@ -28,7 +28,7 @@ from ._metrics import TargetUnits, format_metrics
 from ._standardize import Standardization, fit_standardization
 from ._state import TrainState
 from ._tasks import Task, TaskError, fetch_command, load_task
-from ._trainer import NonFiniteLossError, TrainEvent, Trainer, TrainResult, evaluate_model, resolve_device
+from ._trainer import NonFiniteLossError, Trainer, TrainEvent, TrainResult, evaluate_model, resolve_device
 
 __all__ = [
     "EV_PER_UNIT",

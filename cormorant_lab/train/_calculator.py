@@ -39,18 +39,24 @@ class CormorantCalculator(Calculator):
 
     implemented_properties = ["energy", "forces"]
 
-    def __init__(self, model: torch.nn.Module, energy_unit: str | None = None, device: str | torch.device | None = None, **kwargs):
+    def __init__(
+        self, model: torch.nn.Module, energy_unit: str | None = None, device: str | torch.device | None = None, **kwargs
+    ):
         super().__init__(**kwargs)
         unit = energy_unit or getattr(model, "metadata", {}).get("units", {}).get("unit")
         if unit not in EV_PER_UNIT:
-            raise ValueError(f"energy unit {unit!r} unknown or not given; pass energy_unit, one of {sorted(EV_PER_UNIT)}")
+            raise ValueError(
+                f"energy unit {unit!r} unknown or not given; pass energy_unit, one of {sorted(EV_PER_UNIT)}"
+            )
         if model.num_targets != 1:
-            raise ValueError(f"the calculator needs a single-target (energy) model, this one has {model.num_targets} targets")
+            raise ValueError(
+                f"the calculator needs a single-target (energy) model, this one has {model.num_targets} targets"
+            )
         self.model = model.eval() if device is None else model.to(device).eval()
         self.scale = EV_PER_UNIT[unit]
 
     @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike, **kwargs) -> "CormorantCalculator":
+    def from_checkpoint(cls, path: str | os.PathLike, **kwargs) -> CormorantCalculator:
         return cls(load_model(path), **kwargs)
 
     def calculate(self, atoms: Atoms | None = None, properties=("energy",), system_changes=all_changes) -> None:
@@ -61,4 +67,3 @@ class CormorantCalculator(Calculator):
         energy, forces = self.model.energy_and_forces(positions, charges, create_graph=False)
         self.results["energy"] = float(energy[0].detach()) * self.scale
         self.results["forces"] = forces[0].detach().to("cpu", torch.float64).numpy() * self.scale
-

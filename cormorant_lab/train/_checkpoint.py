@@ -33,8 +33,16 @@ from .._atomic import atomic_open
 from ..nn import CHECKPOINT_FORMAT as FORMAT
 from ..nn import READABLE_FORMATS, CheckpointError, read_checkpoint
 
-__all__ = ["FORMAT", "READABLE_FORMATS", "CheckpointError", "read_checkpoint", "rng_state", "save_atomic",
-           "seed_everything", "set_rng_state"]
+__all__ = [
+    "FORMAT",
+    "READABLE_FORMATS",
+    "CheckpointError",
+    "read_checkpoint",
+    "rng_state",
+    "save_atomic",
+    "seed_everything",
+    "set_rng_state",
+]
 
 
 def save_atomic(payload: dict[str, Any], path: str | os.PathLike) -> Path:
@@ -52,9 +60,11 @@ def rng_state() -> dict[str, Any]:
     version, internal, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
     state = {
-        "python_version": int(version), "python": torch.tensor(internal, dtype=torch.int64),
+        "python_version": int(version),
+        "python": torch.tensor(internal, dtype=torch.int64),
         "python_gauss": gauss,
-        "numpy": torch.from_numpy(np.asarray(keys, dtype=np.int64)), "numpy_pos": int(pos),
+        "numpy": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+        "numpy_pos": int(pos),
         "numpy_gauss": float(cached) if has_gauss else None,
         "torch": torch.get_rng_state(),
     }

@@ -83,7 +83,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         """Rebuild from :meth:`to_dict`; unknown keys raise (a checkpoint from another version says so)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)

@@ -19,6 +19,11 @@ __all__ = ["load_model", "model_from_payload", "save_model"]
 
 def save_model(model: Cormorant, path: str | os.PathLike, metadata: dict[str, Any] | None = None, **extra: Any) -> Path:
     """Save ``model``'s config and weights (atomically), with ``metadata`` and any ``extra`` entries."""
-    payload = {"format": FORMAT, "model_config": model.config, "model_state": model.state_dict(),
-               "metadata": dict(metadata or getattr(model, "metadata", {}) or {}), **extra}
+    payload = {
+        "format": FORMAT,
+        "model_config": model.config,
+        "model_state": model.state_dict(),
+        "metadata": dict(metadata or getattr(model, "metadata", {}) or {}),
+        **extra,
+    }
     return save_atomic(payload, path)

@@ -26,7 +26,13 @@ class TargetUnits:
     force_unit: str | None = None  # reported unit of the forces (same scale), None without forces
 
     def to_dict(self) -> dict:
-        return dict(name=self.name, unit=self.unit, reported_unit=self.reported_unit, scale=self.scale, force_unit=self.force_unit)
+        return dict(
+            name=self.name,
+            unit=self.unit,
+            reported_unit=self.reported_unit,
+            scale=self.scale,
+            force_unit=self.force_unit,
+        )
 
 
 class ErrorAccumulator:
@@ -54,5 +60,7 @@ def format_metrics(metrics: dict[str, float], units: TargetUnits) -> str:
     parts = []
     for label, unit in ((units.name, units.reported_unit), ("forces", units.force_unit)):
         if f"{label}_mae" in metrics:
-            parts.append(f"{label} MAE {metrics[f'{label}_mae']:.4g} {unit}, RMSE {metrics[f'{label}_rmse']:.4g} {unit}")
+            parts.append(
+                f"{label} MAE {metrics[f'{label}_mae']:.4g} {unit}, RMSE {metrics[f'{label}_rmse']:.4g} {unit}"
+            )
     return "; ".join(parts)

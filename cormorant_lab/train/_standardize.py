@@ -32,7 +32,9 @@ class Standardization:
 def _species_counts(dataset: MoleculeDataset, species: list[int]) -> np.ndarray:
     """(molecules, S) number of atoms of each species in each molecule."""
     table = np.asarray(species)
-    return np.stack([(dataset[i]["charges"].numpy()[:, None] == table).sum(0) for i in range(len(dataset))]).astype(np.float64)
+    return np.stack([(dataset[i]["charges"].numpy()[:, None] == table).sum(0) for i in range(len(dataset))]).astype(
+        np.float64
+    )
 
 
 def fit_standardization(
@@ -62,4 +64,6 @@ def apply_standardization(model: torch.nn.Module, stats: Standardization) -> Non
     with torch.no_grad():
         model.target_mean.fill_(stats.mean)
         model.target_std.fill_(stats.std)
-        model.species_reference.copy_(torch.tensor(stats.species_reference, dtype=model.species_reference.dtype).reshape(-1, 1))
+        model.species_reference.copy_(
+            torch.tensor(stats.species_reference, dtype=model.species_reference.dtype).reshape(-1, 1)
+        )

@@ -45,7 +45,7 @@ class TrainState:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], source: str = "checkpoint") -> "TrainState":
+    def from_dict(cls, values: dict[str, Any], source: str = "checkpoint") -> TrainState:
         """Rebuild from :meth:`to_dict` (or a checkpoint holding its keys); a missing or mistyped entry raises
         ``ValueError`` naming it."""
         out = {}
@@ -57,13 +57,21 @@ class TrainState:
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool)
                 value = float(value) if ok else value
             elif f.name == "epoch_sums":
-                ok = isinstance(value, (list, tuple)) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value)
+                ok = (
+                    isinstance(value, (list, tuple))
+                    and len(value) == 3
+                    and all(isinstance(v, (int, float)) for v in value)
+                )
                 value = [float(v) for v in value] if ok else value
             elif f.name == "history":
                 ok = isinstance(value, list) and all(isinstance(h, dict) for h in value)
                 value = [dict(h) for h in value] if ok else value
             else:
-                ok = isinstance(value, int) and not isinstance(value, bool) and value >= (-1 if f.name == "best_epoch" else 0)
+                ok = (
+                    isinstance(value, int)
+                    and not isinstance(value, bool)
+                    and value >= (-1 if f.name == "best_epoch" else 0)
+                )
             if not ok:
                 raise ValueError(f"{source}: training state {f.name!r} = {value!r} has the wrong type or sign")
             out[f.name] = value

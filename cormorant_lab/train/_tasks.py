@@ -57,7 +57,10 @@ class Task:
 def fetch_command(dataset: str, molecule: str | None = None, source: str | None = None) -> str:
     """The shell command that downloads a dataset into the cache."""
     if dataset == "qm9":
-        return "pip install qm9pack (offline QM9), then cormorant-lab fetch qm9; or cormorant-lab fetch qm9 --source archive (the figshare archive, 86 MB)"
+        return (
+            "pip install qm9pack (offline QM9), then cormorant-lab fetch qm9; "
+            "or cormorant-lab fetch qm9 --source archive (the figshare archive, 86 MB)"
+        )
     if source == "bundled":
         return f"python scripts/generate_md_trajectories.py {molecule}   (regenerates the bundled trajectory; needs tblite)"
     return f"cormorant-lab fetch md17 --molecule {molecule} --source {source}"
@@ -72,8 +75,10 @@ def _load_md17(molecule: str, source: str, download: bool) -> MoleculeDataset:
     try:
         return load_md17(molecule, source=source, download=download)[0]
     except FileNotFoundError as exc:
-        raise TaskError(f"the {source} data for {molecule} are not present (not downloaded yet); fetch them with: "
-                        f"{fetch_command('md17', molecule, source)}") from exc
+        raise TaskError(
+            f"the {source} data for {molecule} are not present (not downloaded yet); fetch them with: "
+            f"{fetch_command('md17', molecule, source)}"
+        ) from exc
 
 
 def _load_qm9(target: str, source: str, download: bool) -> MoleculeDataset:
@@ -84,17 +89,27 @@ def _load_qm9(target: str, source: str, download: bool) -> MoleculeDataset:
     try:
         return load_qm9(source=source, targets=[target], download=download, progress=False)[0]
     except (FileNotFoundError, ModuleNotFoundError) as exc:
-        why = "qm9pack is not installed" if isinstance(exc, ModuleNotFoundError) else "no processed cache and no archive"
+        why = (
+            "qm9pack is not installed" if isinstance(exc, ModuleNotFoundError) else "no processed cache and no archive"
+        )
         raise TaskError(f"QM9 is not present ({why}); get it with: {fetch_command('qm9')}") from exc
 
 
-def _load_file(path: str | None, energy_unit: str | None, energy_key: str | None, forces_key: str | None,
-               length_unit: str | None) -> MoleculeDataset:
+def _load_file(
+    path: str | None, energy_unit: str | None, energy_key: str | None, forces_key: str | None, length_unit: str | None
+) -> MoleculeDataset:
     if path is None or energy_unit is None:
-        raise TaskError("your own data needs a file and the unit of its energies: --data FILE --energy-unit eV|kcal/mol")
+        raise TaskError(
+            "your own data needs a file and the unit of its energies: --data FILE --energy-unit eV|kcal/mol"
+        )
     try:
-        return load_dataset(path, energy_unit=energy_unit, energy_key=energy_key or "energy",
-                            forces_key=forces_key or "forces", length_unit=length_unit or "Å")[0]
+        return load_dataset(
+            path,
+            energy_unit=energy_unit,
+            energy_key=energy_key or "energy",
+            forces_key=forces_key or "forces",
+            length_unit=length_unit or "Å",
+        )[0]
     except (DataFormatError, InvalidMoleculeError) as exc:
         raise TaskError(str(exc)) from exc
     except ValueError as exc:
@@ -114,8 +129,17 @@ def _load_file_task(spec: dict[str, Any], sizes, split_seed: int) -> Task:
     spec.update(path=data.metadata["file"], n_train=n_train, n_valid=n_valid, n_test=n_test, target="energy")
     train, valid, test = (data.subset(splits[k]) for k in ("train", "valid", "test"))
     # Over several compositions an energy is extensive: fit per-species references as for QM9's U0.
-    return Task("file", "energy", units, train, valid, test, has_forces=has_forces,
-                per_species_reference=data.metadata["n_compositions"] > 1, spec=spec)
+    return Task(
+        "file",
+        "energy",
+        units,
+        train,
+        valid,
+        test,
+        has_forces=has_forces,
+        per_species_reference=data.metadata["n_compositions"] > 1,
+        spec=spec,
+    )
 
 
 def load_task(
@@ -142,17 +166,34 @@ def load_task(
     ``energy_unit`` (and optionally ``energy_key``, ``forces_key``, ``length_unit``; see
     :func:`~cormorant_lab.data.load_dataset`); sizes are counts, or ``n_fractions`` (train, valid, test) of the
     file, default 0.8 / 0.1 / 0.1."""
-    spec = dict(dataset=dataset, molecule=molecule, target=target, source=source, n_train=n_train, n_valid=n_valid,
-                n_test=n_test, split_seed=split_seed)
+    spec = dict(
+        dataset=dataset,
+        molecule=molecule,
+        target=target,
+        source=source,
+        n_train=n_train,
+        n_valid=n_valid,
+        n_test=n_test,
+        split_seed=split_seed,
+    )
     if dataset not in (*DATASETS, "file"):
         raise TaskError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     if dataset == "file":
-        spec.update(molecule=None, source=None, path=path, energy_unit=energy_unit, energy_key=energy_key,
-                    forces_key=forces_key, length_unit=length_unit)
+        spec.update(
+            molecule=None,
+            source=None,
+            path=path,
+            energy_unit=energy_unit,
+            energy_key=energy_key,
+            forces_key=forces_key,
+            length_unit=length_unit,
+        )
         fractions = n_fractions or (0.8, 0.1, 0.1)
         requested = [s if s is not None else f for s, f in zip((n_train, n_valid, n_test), fractions, strict=True)]
         return _load_file_task(spec, requested, split_seed)
-    sizes = [s if s is not None else d for s, d in zip((n_train, n_valid, n_test), DEFAULT_SIZES[dataset])]
+    sizes = [
+        s if s is not None else d for s, d in zip((n_train, n_valid, n_test), DEFAULT_SIZES[dataset], strict=False)
+    ]
     if dataset == "md17":
         if target not in (None, "energy"):
             raise TaskError(f"MD-17 has one target, 'energy' (with forces), not {target!r}")
@@ -169,8 +210,21 @@ def load_task(
         splits = make_splits(len(data), *sizes, seed=split_seed)
     except ValueError as exc:
         raise TaskError(f"bad split sizes for {len(data)} molecules: {exc}") from exc
-    spec.update(molecule=molecule if dataset == "md17" else None, target=target, source=source,
-                n_train=sizes[0], n_valid=sizes[1], n_test=sizes[2])
+    spec.update(
+        molecule=molecule if dataset == "md17" else None,
+        target=target,
+        source=source,
+        n_train=sizes[0],
+        n_valid=sizes[1],
+        n_test=sizes[2],
+    )
     extensive = dataset == "qm9" and target in ("U0", "U", "H", "G")
-    return Task(dataset, target, units, *(data.subset(splits[k]) for k in ("train", "valid", "test")),
-                has_forces=dataset == "md17", per_species_reference=extensive, spec=spec)
+    return Task(
+        dataset,
+        target,
+        units,
+        *(data.subset(splits[k]) for k in ("train", "valid", "test")),
+        has_forces=dataset == "md17",
+        per_species_reference=extensive,
+        spec=spec,
+    )

@@ -29,16 +29,33 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..data import MoleculeDataset, batch_to, collate_molecules
-from ._checkpoint import FORMAT, CheckpointError, read_checkpoint, rng_state, save_atomic, seed_everything, set_rng_state
+from ._checkpoint import (
+    FORMAT,
+    CheckpointError,
+    read_checkpoint,
+    rng_state,
+    save_atomic,
+    seed_everything,
+    set_rng_state,
+)
 from ._config import TrainConfig, cosine_lr
 from ._distributed import DistInfo, all_reduce_sum, barrier, current, epoch_order, shard
 from ._metrics import ErrorAccumulator, TargetUnits, format_metrics
-from ._standardize import Standardization, apply_standardization, fit_standardization
 from ._signals import terminate_as_interrupt
+from ._standardize import Standardization, apply_standardization, fit_standardization
 from ._state import TrainState
 
 # Fields a resumed run may change: they do not alter the sequence of updates (or only extend it: epochs).
-_RESUMABLE_CHANGES = {"epochs", "time_budget", "device", "progress", "log_every", "num_workers", "eval_batch_size", "compile"}
+_RESUMABLE_CHANGES = {
+    "epochs",
+    "time_budget",
+    "device",
+    "progress",
+    "log_every",
+    "num_workers",
+    "eval_batch_size",
+    "compile",
+}
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -99,7 +116,9 @@ def _compile(model: nn.Module, datasets: dict[str, MoleculeDataset | None]) -> N
                 charges = torch.as_tensor(dataset[i]["charges"])
                 unknown = charges[~torch.isin(charges, known) & (charges != 0)]
                 if unknown.numel():
-                    raise ValueError(f"{name}: molecule {i} has charge {int(unknown[0])}, which the model's species {known.tolist()} lack")
+                    raise ValueError(
+                        f"{name}: molecule {i} has charge {int(unknown[0])}, which the model's species {known.tolist()} lack"
+                    )
         model.validate_inputs = False
     model.compile(fullgraph=True)
 
@@ -111,8 +130,12 @@ class _DeviceBatches:
         collated = collate_molecules([dataset[i] for i in range(len(dataset))])
         self.n_atoms = collated["n_atoms"].numpy()  # on the host: each batch's width without a device sync
         # collate_molecules pads exactly the values of dimension >= 1 (per-atom ones), and adds atom_mask
-        self.per_atom = {"atom_mask"} | {key for key, value in dataset[0].items() if isinstance(value, torch.Tensor) and value.dim() >= 1}
-        self.tensors = {key: value for key, value in batch_to(collated, device, dtype).items() if isinstance(value, torch.Tensor)}
+        self.per_atom = {"atom_mask"} | {
+            key for key, value in dataset[0].items() if isinstance(value, torch.Tensor) and value.dim() >= 1
+        }
+        self.tensors = {
+            key: value for key, value in batch_to(collated, device, dtype).items() if isinstance(value, torch.Tensor)
+        }
         self.device = device
 
     def batches(self, order: list[int], size: int, skip: int):
@@ -120,7 +143,10 @@ class _DeviceBatches:
         for start in range(skip * size, len(order), size):
             index = on_device[start : start + size]
             width = int(self.n_atoms[order[start : start + size]].max())
-            yield {key: value[index, :width] if key in self.per_atom else value[index] for key, value in self.tensors.items()}
+            yield {
+                key: value[index, :width] if key in self.per_atom else value[index]
+                for key, value in self.tensors.items()
+            }
 
 
 class _Loss(nn.Module):
@@ -189,19 +215,34 @@ class Trainer:
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.callbacks = list(callbacks)
         if self.config.batch_size % self.info.world_size:
-            raise ValueError(f"batch_size {self.config.batch_size} must be divisible by the {self.info.world_size} processes")
-        self.stats = fit_standardization(train_set, target, model.species, per_species=per_species_reference, forces=self.config.uses_forces)
+            raise ValueError(
+                f"batch_size {self.config.batch_size} must be divisible by the {self.info.world_size} processes"
+            )
+        self.stats = fit_standardization(
+            train_set, target, model.species, per_species=per_species_reference, forces=self.config.uses_forces
+        )
         if standardize:
             apply_standardization(self.model, self.stats)
-        self.metadata = {**(metadata or {}), "target": target, "units": self.units.to_dict(), "standardization": vars(self.stats)}
+        self.metadata = {
+            **(metadata or {}),
+            "target": target,
+            "units": self.units.to_dict(),
+            "standardization": vars(self.stats),
+        }
         self.model.metadata = self.metadata  # what a checkpoint restores, so the ASE calculator works on this model too
         if self.config.compile:
             _compile(self.model, {"train_set": train_set, "valid_set": valid_set})
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr_init, amsgrad=self.config.amsgrad)
         loss = _Loss(self.model, target, self.config, self.stats)
-        self.loss = DistributedDataParallel(loss, device_ids=[self.device.index] if self.device.type == "cuda" else None) if self.info.enabled else loss
+        self.loss = (
+            DistributedDataParallel(loss, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            if self.info.enabled
+            else loss
+        )
         self.per_process_batch = self.config.batch_size // self.info.world_size
-        self.batches_per_epoch = math.ceil(len(epoch_order(len(train_set), 0, self.config.seed, self.info)) / self.per_process_batch)
+        self.batches_per_epoch = math.ceil(
+            len(epoch_order(len(train_set), 0, self.config.seed, self.info)) / self.per_process_batch
+        )
         self.state = TrainState(total_steps=self.config.epochs * self.batches_per_epoch)
 
     # --- public ---------------------------------------------------------------------------------------------
@@ -221,8 +262,14 @@ class Trainer:
             seed_everything(self.config.seed)
         started = time.perf_counter() - self.state.elapsed
         reason = "completed"
-        bar = tqdm(total=self.state.total_steps, initial=self.state.step, desc="training", unit="step",
-                   disable=not (self.config.progress and self.info.is_main), leave=False)
+        bar = tqdm(
+            total=self.state.total_steps,
+            initial=self.state.step,
+            desc="training",
+            unit="step",
+            disable=not (self.config.progress and self.info.is_main),
+            leave=False,
+        )
         try:
             with terminate_as_interrupt():  # SIGTERM (schedulers, docker stop) saves like Ctrl-C
                 reason = self._run(started, bar)
@@ -236,8 +283,15 @@ class Trainer:
         finally:
             bar.close()
         self._emit(TrainEvent("end", self.state.epoch, self.state.step, self._lr()))
-        return TrainResult(reason, self.state.epoch, self.state.step, self.state.best_metric, self.state.best_epoch,
-                           list(self.state.history), self.output_dir)
+        return TrainResult(
+            reason,
+            self.state.epoch,
+            self.state.step,
+            self.state.best_metric,
+            self.state.best_epoch,
+            list(self.state.history),
+            self.output_dir,
+        )
 
     def restore_best(self) -> bool:
         """Load the best-on-validation weights (``best.pt``) into ``self.model``; False if there is none yet."""
@@ -249,8 +303,16 @@ class Trainer:
     def evaluate(self, dataset: MoleculeDataset, forces: bool | None = None) -> dict[str, float]:
         """MAE and RMSE of the target (and forces) on ``dataset``, in the reported units; over every process."""
         forces = self.config.uses_forces if forces is None else forces
-        return evaluate_model(self.model, dataset, self.target, self.units, forces=forces,
-                              batch_size=self.config.eval_batch_size, dtype=self.dtype, info=self.info)
+        return evaluate_model(
+            self.model,
+            dataset,
+            self.target,
+            self.units,
+            forces=forces,
+            batch_size=self.config.eval_batch_size,
+            dtype=self.dtype,
+            info=self.info,
+        )
 
     # --- the loop -------------------------------------------------------------------------------------------
     def _run(self, started: float, bar) -> str:
@@ -321,14 +383,23 @@ class Trainer:
         self.save_last()
         self._emit(TrainEvent("epoch", metrics["epoch"], state.step, self._lr(), mean[0], metrics))
         if self.info.is_main and self.config.progress:
-            tqdm.write(f"epoch {metrics['epoch']}: train loss {mean[0]:.4g}"
-                       + (f"; valid {format_metrics({k[6:]: v for k, v in metrics.items() if k.startswith('valid_')}, self.units)}"
-                          if "valid_loss" in metrics else ""))
+            tqdm.write(
+                f"epoch {metrics['epoch']}: train loss {mean[0]:.4g}"
+                + (
+                    f"; valid {format_metrics({k[6:]: v for k, v in metrics.items() if k.startswith('valid_')}, self.units)}"
+                    if "valid_loss" in metrics
+                    else ""
+                )
+            )
 
     def _criterion(self, valid: dict[str, float]) -> float:
         """The validation loss in the training loss's standardized units (from the RMSEs)."""
         energy = (valid[f"{self.target}_rmse"] / self.units.scale / self.stats.std) ** 2
-        forces = (valid["forces_rmse"] / self.units.scale / (self.stats.force_rms or 1.0)) ** 2 if "forces_rmse" in valid else 0.0
+        forces = (
+            (valid["forces_rmse"] / self.units.scale / (self.stats.force_rms or 1.0)) ** 2
+            if "forces_rmse" in valid
+            else 0.0
+        )
         return self.config.energy_weight * energy + self.config.force_weight * forces
 
     def _log(self, parts: torch.Tensor, bar) -> None:
@@ -352,7 +423,11 @@ class Trainer:
         bar.refresh()
 
     def _non_finite(self, loss: float) -> None:
-        good = f"the last good checkpoint is {self.last_path}" if self.last_path and self.last_path.exists() else "no checkpoint was written"
+        good = (
+            f"the last good checkpoint is {self.last_path}"
+            if self.last_path and self.last_path.exists()
+            else "no checkpoint was written"
+        )
         raise NonFiniteLossError(
             f"training loss became {loss} at epoch {self.state.epoch}, step {self.state.step}: training stopped, "
             f"{good}. Try a lower learning rate (lr_init), float64, or check the data for outliers."
@@ -386,16 +461,28 @@ class Trainer:
 
     # --- checkpoints ----------------------------------------------------------------------------------------
     def _payload(self) -> dict[str, Any]:
-        return {"format": FORMAT, "model_config": self.model.config, "model_state": self.model.state_dict(),
-                "metadata": self.metadata}
+        return {
+            "format": FORMAT,
+            "model_config": self.model.config,
+            "model_state": self.model.state_dict(),
+            "metadata": self.metadata,
+        }
 
     def save_last(self) -> None:
         """Write ``last.pt``: model, optimizer, RNG states, position and history (rank 0; atomic)."""
         if getattr(self, "_running", None) is not None and self.state.epoch_steps:
             self.state.epoch_sums = self._running.tolist()
         if self.last_path is not None and self.info.is_main:
-            save_atomic({**self._payload(), "train_config": self.config.to_dict(), "optimizer": self.optimizer.state_dict(),
-                         "rng": rng_state(), **self.state.to_dict()}, self.last_path)
+            save_atomic(
+                {
+                    **self._payload(),
+                    "train_config": self.config.to_dict(),
+                    "optimizer": self.optimizer.state_dict(),
+                    "rng": rng_state(),
+                    **self.state.to_dict(),
+                },
+                self.last_path,
+            )
         barrier()
 
     def _save_best(self, metrics: dict[str, float]) -> None:
@@ -406,28 +493,39 @@ class Trainer:
         """Restore everything :meth:`save_last` wrote; the model and recipe must match this trainer's."""
         payload = read_checkpoint(path, map_location=self.device)
         if payload.get("model_config") != self.model.config:
-            raise CheckpointError(f"{path} holds a model with another configuration:\n  checkpoint: {payload.get('model_config')}\n"
-                                  f"  this run:   {self.model.config}\nuse another output folder, or the checkpoint's options")
+            raise CheckpointError(
+                f"{path} holds a model with another configuration:\n  checkpoint: {payload.get('model_config')}\n"
+                f"  this run:   {self.model.config}\nuse another output folder, or the checkpoint's options"
+            )
         if "optimizer" not in payload:
             raise CheckpointError(f"{path} holds a model only (no training state); resume needs a last.pt")
         saved = payload.get("train_config")
         if not isinstance(saved, dict) or not isinstance(saved.get("epochs"), int):
             raise CheckpointError(f"{path} holds no valid train_config; it was not written by the trainer")
-        changed = sorted(k for k, v in self.config.to_dict().items() if saved.get(k) != v and k not in _RESUMABLE_CHANGES)
+        changed = sorted(
+            k for k, v in self.config.to_dict().items() if saved.get(k) != v and k not in _RESUMABLE_CHANGES
+        )
         if changed:
-            raise CheckpointError(f"{path} was trained with other settings of {changed}: "
-                                  + ", ".join(f"{k}={saved.get(k)!r}" for k in changed))
+            raise CheckpointError(
+                f"{path} was trained with other settings of {changed}: "
+                + ", ".join(f"{k}={saved.get(k)!r}" for k in changed)
+            )
         data_changes = _data_changes(payload.get("metadata"), self.metadata)
         if data_changes:
-            raise CheckpointError(f"{path} was trained on other data; resume continues the same task, data and split only:\n  "
-                                  + "\n  ".join(data_changes) + "\nuse another output folder, or the checkpoint's options")
+            raise CheckpointError(
+                f"{path} was trained on other data; resume continues the same task, data and split only:\n  "
+                + "\n  ".join(data_changes)
+                + "\nuse another output folder, or the checkpoint's options"
+            )
         try:
             self.model.load_state_dict(payload["model_state"])
             self.optimizer.load_state_dict(payload["optimizer"])
             set_rng_state(payload["rng"])
             self.state = TrainState.from_dict(payload, source=str(path))
         except (KeyError, ValueError, TypeError, RuntimeError, AttributeError, IndexError) as exc:
-            raise CheckpointError(f"{path}: the training state cannot be restored ({type(exc).__name__}: {exc})") from exc
+            raise CheckpointError(
+                f"{path}: the training state cannot be restored ({type(exc).__name__}: {exc})"
+            ) from exc
         if saved["epochs"] != self.config.epochs:
             self.state.total_steps = self.config.epochs * self.batches_per_epoch
 
@@ -447,7 +545,9 @@ def _data_changes(saved: Any, current: dict[str, Any]) -> list[str]:
         changes.append(f"target: checkpoint {saved.get('target')!r}, this run {current.get('target')!r}")
     no_task = not saved_task and not task  # e.g. a notebook's Trainer: the fitted statistics stand for the data
     if no_task and not changes and saved.get("standardization") != current.get("standardization"):
-        changes.append(f"training-target statistics: checkpoint {saved.get('standardization')}, this run {current.get('standardization')}")
+        changes.append(
+            f"training-target statistics: checkpoint {saved.get('standardization')}, this run {current.get('standardization')}"
+        )
     return changes
 
 
@@ -475,7 +575,9 @@ def evaluate_model(
     model.eval()
     try:
         for batch in DataLoader(dataset, batch_sampler=batches, collate_fn=collate_molecules):
-            target_values = batch[target].to(device=device, dtype=torch.float64)  # kept in float64: MD-17 totals are ~1e4
+            target_values = batch[target].to(
+                device=device, dtype=torch.float64
+            )  # kept in float64: MD-17 totals are ~1e4
             batch = batch_to(batch, device, dtype)
             if forces:
                 energy, predicted = model.energy_and_forces(batch["positions"], batch["charges"], create_graph=False)

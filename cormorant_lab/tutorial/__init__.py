@@ -22,9 +22,9 @@ in ``tests/tutorial/``:
   check (``_reality``).
 """
 
+from ._baseline import atom_counting_mae, atom_counting_prediction, species_counts
 from ._exercises import EXERCISES, Exercise, check_answer, show_solution, solution_answer
 from ._exercises_learning import LEARNING_EXERCISES
-from ._baseline import atom_counting_mae, atom_counting_prediction, species_counts
 from ._paper import CORMORANT_QM9_MAE
 from ._parity import parity_plot, predict_dataset
 from ._plots import covariance_bar_chart, learning_curve_figure, log_range, power_law_slope, reference_line
@@ -36,7 +36,32 @@ from ._training import NotebookTraining, notebook_threads, train
 
 EXERCISES.update(LEARNING_EXERCISES)
 
-__all__ = ["CORMORANT_QM9_MAE", "EXERCISES", "Exercise", "check_answer", "show_solution", "solution_answer", "parity_plot", "plot_on_sphere", "predict_dataset",
-           "quick_mode", "SIZES", "notebook_size", "sphere_grid", "harmonics_figure", "NotebookTraining", "notebook_threads", "train",
-           "atom_counting_mae", "atom_counting_prediction", "species_counts", "covariance_bar_chart",
-           "learning_curve_figure", "log_range", "power_law_slope", "reference_line", "converter_check", "reality_defect"]
+__all__ = [
+    "CORMORANT_QM9_MAE",
+    "EXERCISES",
+    "Exercise",
+    "check_answer",
+    "show_solution",
+    "solution_answer",
+    "parity_plot",
+    "plot_on_sphere",
+    "predict_dataset",
+    "quick_mode",
+    "SIZES",
+    "notebook_size",
+    "sphere_grid",
+    "harmonics_figure",
+    "NotebookTraining",
+    "notebook_threads",
+    "train",
+    "atom_counting_mae",
+    "atom_counting_prediction",
+    "species_counts",
+    "covariance_bar_chart",
+    "learning_curve_figure",
+    "log_range",
+    "power_law_slope",
+    "reference_line",
+    "converter_check",
+    "reality_defect",
+]

@@ -19,8 +19,9 @@ import numpy as np
 def species_counts(charges_per_molecule: Sequence, species: Sequence[int]) -> np.ndarray:
     """``(molecules, S)``: how many atoms of each species in ``species`` every molecule has (padding 0 ignored)."""
     table = np.asarray(list(species))
-    return np.stack([(np.asarray(charges).reshape(-1)[:, None] == table).sum(0) for charges in charges_per_molecule]
-                    ).astype(np.float64)
+    return np.stack(
+        [(np.asarray(charges).reshape(-1)[:, None] == table).sum(0) for charges in charges_per_molecule]
+    ).astype(np.float64)
 
 
 def atom_counting_prediction(dataset, stats, species: Sequence[int]) -> np.ndarray:

@@ -73,6 +73,7 @@ def _character_l2() -> float:
 
 def _l1_coupling(l: int) -> float:
     """The factor c in [a ⊗cg b]_l = c · (bilinear of a and b), from two unit vectors in the real basis."""
+
     def vector(x, y, z):  # real l = 1 components are ordered (y, z, x)
         scalar = torch.zeros(1, 1, dtype=torch.float64)
         return SO3Vec([scalar, torch.tensor([[y, z, x]], dtype=torch.float64)])
@@ -102,7 +103,10 @@ def _judge_exchange_sign(sign: Callable[[int, int, int], Any], max_l: int = 3) -
                     return False, f"your function raised {type(error).__name__}: {error} at (l1, l2, l) = {(l1, l2, l)}"
                 if not torch.allclose(swapped, s * clebsch_gordan(l1, l2, l), atol=1e-12):
                     actual = float((swapped * clebsch_gordan(l1, l2, l)).sum() / clebsch_gordan(l1, l2, l).pow(2).sum())
-                    return False, f"at (l1, l2, l) = {(l1, l2, l)} you gave {s:g}, but swapping the factors multiplies the block by {actual:g}"
+                    return (
+                        False,
+                        f"at (l1, l2, l) = {(l1, l2, l)} you gave {s:g}, but swapping the factors multiplies the block by {actual:g}",
+                    )
     return True, f"checked on every block with l1, l2 ≤ {max_l}"
 
 
@@ -116,7 +120,10 @@ def _judge_parity_sign(sign: Callable[[int], Any], max_l: int = 6) -> tuple[bool
             return False, f"your function raised {type(error).__name__}: {error} at l = {l}"
         plus, minus = spherical_harmonics(l, points, basis="real"), spherical_harmonics(l, -points, basis="real")
         if not torch.allclose(minus, s * plus, atol=1e-12):
-            return False, f"at l = {l} you gave {s:g}; compare spherical_harmonics({l}, -r) with spherical_harmonics({l}, r)"
+            return (
+                False,
+                f"at l = {l} you gave {s:g}; compare spherical_harmonics({l}, -r) with spherical_harmonics({l}, r)",
+            )
     return True, f"checked for l ≤ {max_l}: inversion multiplies Y_l by (−1)^l"
 
 
@@ -135,14 +142,26 @@ def _judge_gated(gate: Callable[[SO3Vec], SO3Vec]) -> tuple[bool, str]:
     try:
         out, out_rotated, doubled = gate(f), gate(f.rotate(rotation)), gate(f * 2.0)
     except Exception as error:
-        return False, f"your function raised {type(error).__name__}: {error} on an SO3Vec with l = 0, 1, 2 and 3 channels"
+        return (
+            False,
+            f"your function raised {type(error).__name__}: {error} on an SO3Vec with l = 0, 1, 2 and 3 channels",
+        )
     if not isinstance(out, SO3Vec) or out.channels != f.channels:
-        return False, f"it should return an SO3Vec of the same type {f.channels}, got {getattr(out, 'channels', type(out).__name__)}"
-    errors = [float((a - b).norm() / max(float(b.norm()), 1e-300)) for a, b in zip(out_rotated, out.rotate(rotation))]
+        return (
+            False,
+            f"it should return an SO3Vec of the same type {f.channels}, got {getattr(out, 'channels', type(out).__name__)}",
+        )
+    errors = [
+        float((a - b).norm() / max(float(b.norm()), 1e-300))
+        for a, b in zip(out_rotated, out.rotate(rotation), strict=False)
+    ]
     if max(errors) > 1e-10:
         worst = max(range(len(errors)), key=errors.__getitem__)
-        return False, f"not covariant: at l = {worst} gate(D F) differs from D gate(F) by {errors[worst]:.1e} (relative)"
-    if all(torch.allclose(a, 2.0 * b, atol=1e-12) for a, b in zip(doubled, out)):
+        return (
+            False,
+            f"not covariant: at l = {worst} gate(D F) differs from D gate(F) by {errors[worst]:.1e} (relative)",
+        )
+    if all(torch.allclose(a, 2.0 * b, atol=1e-12) for a, b in zip(doubled, out, strict=False)):
         return False, "covariant, but linear (gate(2F) = 2 gate(F)): a nonlinearity must not be"
     return True, f"covariant to {max(errors):.0e} and nonlinear"
 
@@ -165,7 +184,7 @@ def _broken_levels(levels: tuple[str, ...], broken_at: str) -> tuple[str, ...]:
     levels = tuple(levels)
     if broken_at not in levels:
         raise ValueError(f"{broken_at!r} is not one of the levels {levels}")
-    return levels[levels.index(broken_at):]
+    return levels[levels.index(broken_at) :]
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -184,7 +203,8 @@ answer = 1 / math.sqrt(3)
         "How many of the 27 entries of the block C^{1 1 1} (complex basis) are nonzero?",
         "Only m = m1 + m2 survives; and is ⟨1 0; 1 0 | 1 0⟩ nonzero? (l1 + l2 + l is odd.)",
         _cg_111_nonzero,
-        why="m = m1 + m2 with |m| ≤ 1 leaves 7 entries, and ⟨1 0; 1 0 | 1 0⟩ = 0: the l = 1 coupling of two l = 1 tensors is antisymmetric.",
+        why="m = m1 + m2 with |m| ≤ 1 leaves 7 entries, and ⟨1 0; 1 0 | 1 0⟩ = 0: the l = 1 coupling of two l = 1 "
+        "tensors is antisymmetric.",
         solution="""\
 # m = m1 + m2 with |m| ≤ 1 leaves 7 pairs (m1, m2): (1,−1), (0,0), (−1,1), (1,0), (0,1), (−1,0), (0,−1).
 # The l = 1 coupling of two l = 1 tensors is antisymmetric (the cross product): C[m1, m2] = −C[m2, m1],
@@ -238,9 +258,12 @@ def answer(l):
     "inversion_is_rotation": Exercise(
         "Is there a rotation R (an element of SO(3)) with R r̂ = −r̂ for every r̂? Answer True or False.",
         "Such an R would be the matrix −I. What is its determinant?",
-        judge=lambda answer: _is_false(answer, "det(−I) = −1 in three dimensions; rotations have det = +1.",
-                                       "−I has determinant −1; rotations have +1. Inversion is in O(3), not SO(3), so "
-                                       "SO(3) covariance promises nothing about mirror images."),
+        judge=lambda answer: _is_false(
+            answer,
+            "det(−I) = −1 in three dimensions; rotations have det = +1.",
+            "−I has determinant −1; rotations have +1. Inversion is in O(3), not SO(3), so "
+            "SO(3) covariance promises nothing about mirror images.",
+        ),
         solution="""\
 # R = −I would do it, but det(−I) = (−1)^3 = −1, and every rotation has det R = +1.
 answer = False
@@ -276,7 +299,7 @@ answer = float(cg_product(ex, ex, maxl=0)[0][-1, 0])
         "The norms are invariant (F.norms()[l] has shape (*batch, channels)); multiply part l by sigmoid(norm)[..., None].",
         judge=lambda gated: _judge_gated(gated),
         why="the gate σ(‖F_l^c‖) is an invariant, so it commutes with D^l; but it cannot create new degrees or turn a "
-            "direction — only the CG product couples directions.",
+        "direction — only the CG product couples directions.",
         solution="""\
 # The gate is a function of an invariant (a norm), so it commutes with D^l; F_0 may go through any function.
 def answer(f):
@@ -303,7 +326,7 @@ answer = (3 * channels,) + (channels,) * min(max_sh, maxl)
         "A level is computed from the ones before it; the output too (it is listed separately by the checker).",
         lambda levels, broken_at: _broken_levels(levels, broken_at),
         why="every level downstream reads the broken one, edge levels included: their 'invariant' dot products F_i · F_j "
-            "are invariant only if F is covariant.",
+        "are invariant only if F is covariant.",
         example={"levels": ("input", "edge_1", "atom_1", "edge_2", "atom_2"), "broken_at": "atom_1"},
         solution="""\
 # The broken level and everything computed after it (edge levels read F_i · F_j of the atom level before them).
@@ -313,9 +336,12 @@ answer = tuple(levels[list(levels).index(broken_at):])
     "mirror_same_energy": Exercise(
         "Must a rotation-invariant (SO(3)) model give a chiral molecule and its mirror image the same energy? True or False.",
         "The mirror image is x → −x (or a reflection). Is that a rotation? (Exercise 3 of notebook 02.)",
-        judge=lambda answer: _is_false(answer, "a reflection is not a rotation, so invariance under SO(3) does not force it.",
-                                       "a reflection has det −1: SO(3) invariance says nothing about it. Physics says the "
-                                       "energies are equal; a model that should know it must be made O(3) invariant."),
+        judge=lambda answer: _is_false(
+            answer,
+            "a reflection is not a rotation, so invariance under SO(3) does not force it.",
+            "a reflection has det −1: SO(3) invariance says nothing about it. Physics says the "
+            "energies are equal; a model that should know it must be made O(3) invariant.",
+        ),
         solution="""\
 # The mirror image is reached by a reflection (det −1), not by a rotation: SO(3) invariance does not constrain it.
 answer = False
@@ -341,7 +367,7 @@ answer = (f_plus, f_minus, f_zero)
         "det exp(A) = exp(tr A).",
         _ellipsoid_volume_ratio,
         why="det exp(T/s) = exp(tr T / s) = exp(0) = 1: every l = 2 ellipsoid has the sphere's volume; only its shape and "
-            "orientation carry the feature.",
+        "orientation carry the feature.",
         solution="""\
 # det exp(A) = exp(tr A), and T is traceless: the ellipsoid keeps the volume of the sphere of radius ρ.
 answer = 1.0
@@ -364,8 +390,10 @@ def _as_plain(value: Any) -> Any:
 
 def _matches(value: Any, expected: Any, tolerance: float) -> bool:
     if isinstance(expected, tuple):
-        return isinstance(value, tuple) and len(value) == len(expected) and all(
-            _matches(v, e, tolerance) for v, e in zip(value, expected)
+        return (
+            isinstance(value, tuple)
+            and len(value) == len(expected)
+            and all(_matches(v, e, tolerance) for v, e in zip(value, expected, strict=False))
         )
     if isinstance(expected, str):
         return isinstance(value, str) and value.strip() == expected
@@ -383,7 +411,7 @@ def _diagnose(answer: Any, expected: Any, tolerance: float) -> str:
             return f"give a tuple of {len(expected)} entries"
         if len(answer) != len(expected):
             return f"you gave {len(answer)} entries; there should be {len(expected)}"
-        wrong = [i for i, (a, e) in enumerate(zip(answer, expected)) if not _matches(a, e, tolerance)]
+        wrong = [i for i, (a, e) in enumerate(zip(answer, expected, strict=False)) if not _matches(a, e, tolerance)]
         return f"entries {wrong} (counting from 0) are off"
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
         return f"give a number, not {type(answer).__name__}"
@@ -393,8 +421,15 @@ def _diagnose(answer: Any, expected: Any, tolerance: float) -> str:
         return "right size, wrong sign"
     if float(expected) != 0 and float(answer) != 0:
         ratio = float(answer) / float(expected)
-        for factor, name in ((2.0, "2"), (0.5, "1/2"), (math.sqrt(2), "√2"), (1 / math.sqrt(2), "1/√2"),
-                             (math.sqrt(3), "√3"), (1 / math.sqrt(3), "1/√3"), (4 * math.pi, "4π")):
+        for factor, name in (
+            (2.0, "2"),
+            (0.5, "1/2"),
+            (math.sqrt(2), "√2"),
+            (1 / math.sqrt(2), "1/√2"),
+            (math.sqrt(3), "√3"),
+            (1 / math.sqrt(3), "1/√3"),
+            (4 * math.pi, "4π"),
+        ):
             if math.isclose(abs(ratio), factor, rel_tol=1e-6):
                 return f"off by a factor of {name}" + (" and the sign" if ratio < 0 else "")
     return "not this value"
@@ -429,8 +464,10 @@ def check_answer(name: str, value: Any, /, *, verbose: bool = True, **given: Any
         if correct:
             print(f"✓ {name}: correct ({shown}). {exercise.why or reason}".rstrip())
         else:
-            print(f"✗ {name}: not quite — {reason}. {exercise.question}\n  Hint: {exercise.hint}\n"
-                  f"  (Stuck? show_solution({name!r}) prints a worked solution.)")
+            print(
+                f"✗ {name}: not quite — {reason}. {exercise.question}\n  Hint: {exercise.hint}\n"
+                f"  (Stuck? show_solution({name!r}) prints a worked solution.)"
+            )
     return correct
 
 
@@ -454,7 +491,12 @@ def solution_answer(name: str, **given: Any) -> Any:
     CI checks each solution through :func:`check_answer` with this; a notebook never needs it.
     """
     exercise = _exercise(name)
-    namespace = {"math": math, "torch": torch, "SO3Vec": SO3Vec, "cg_product": cg_product,
-                 **(given or exercise.example)}
+    namespace = {
+        "math": math,
+        "torch": torch,
+        "SO3Vec": SO3Vec,
+        "cg_product": cg_product,
+        **(given or exercise.example),
+    }
     exec(compile(exercise.solution, f"<solution of {name}>", "exec"), namespace)  # package source, not user input
     return namespace["answer"]

@@ -29,7 +29,12 @@ def predict_dataset(
     """
     parameter = next(model.parameters())
     device, dtype = parameter.device, parameter.dtype
-    out: dict[str, list[np.ndarray]] = {"reference": [], "predicted": [], "forces_reference": [], "forces_predicted": []}
+    out: dict[str, list[np.ndarray]] = {
+        "reference": [],
+        "predicted": [],
+        "forces_reference": [],
+        "forces_predicted": [],
+    }
     was_training = model.training
     model.eval()
     try:
@@ -52,8 +57,15 @@ def predict_dataset(
 
 
 def parity_plot(
-    reference: Any, predicted: Any, *, label: str = "value", unit: str = "", scale: float = 1.0,
-    max_points: int | None = 5000, width: int = 420, height: int = 400,
+    reference: Any,
+    predicted: Any,
+    *,
+    label: str = "value",
+    unit: str = "",
+    scale: float = 1.0,
+    max_points: int | None = 5000,
+    width: int = 420,
+    height: int = 400,
 ) -> go.Figure:
     """A scatter of ``predicted`` against ``reference`` with the diagonal, titled with the MAE.
 
@@ -71,11 +83,19 @@ def parity_plot(
     shown = np.linspace(0, y.size - 1, max_points).astype(int) if max_points and y.size > max_points else slice(None)
     low, high = (float(min(y.min(), y_hat.min())), float(max(y.max(), y_hat.max()))) if y.size else (0.0, 1.0)
     suffix = f" ({unit})" if unit else ""
-    figure = go.Figure([
-        go.Scatter(x=[low, high], y=[low, high], mode="lines", line=dict(color="gray", dash="dash"), name="ŷ = y"),
-        go.Scatter(x=y[shown], y=y_hat[shown], mode="markers", marker=dict(size=4, opacity=0.6), name=label),
-    ])
-    figure.update_layout(title=f"{label}: MAE {mae:.3g}{' ' + unit if unit else ''}", width=width, height=height,
-                         xaxis_title=f"reference{suffix}", yaxis_title=f"predicted{suffix}", showlegend=False,
-                         margin=dict(l=60, r=20, t=40, b=50))
+    figure = go.Figure(
+        [
+            go.Scatter(x=[low, high], y=[low, high], mode="lines", line=dict(color="gray", dash="dash"), name="ŷ = y"),
+            go.Scatter(x=y[shown], y=y_hat[shown], mode="markers", marker=dict(size=4, opacity=0.6), name=label),
+        ]
+    )
+    figure.update_layout(
+        title=f"{label}: MAE {mae:.3g}{' ' + unit if unit else ''}",
+        width=width,
+        height=height,
+        xaxis_title=f"reference{suffix}",
+        yaxis_title=f"predicted{suffix}",
+        showlegend=False,
+        margin=dict(l=60, r=20, t=40, b=50),
+    )
     return figure

@@ -24,11 +24,22 @@ def log_range(values: Sequence[float], *, pad: float = 0.15) -> list[float]:
     return [low - pad, high + pad]
 
 
-def reference_line(y: float, x_range: Sequence[float], text: str, *, color: str = "gray", dash: str = "dash") -> go.Scatter:
+def reference_line(
+    y: float, x_range: Sequence[float], text: str, *, color: str = "gray", dash: str = "dash"
+) -> go.Scatter:
     """A horizontal line at ``y`` over ``x_range`` as a trace, labelled ``text`` at its right end (safe on log axes)."""
     x0, x1 = float(x_range[0]), float(x_range[-1])
-    return go.Scatter(x=[x0, x1], y=[float(y), float(y)], mode="lines+text", text=["", text], textposition="top left",
-                      line=dict(color=color, dash=dash), name=text, hoverinfo="name+y", showlegend=False)
+    return go.Scatter(
+        x=[x0, x1],
+        y=[float(y), float(y)],
+        mode="lines+text",
+        text=["", text],
+        textposition="top left",
+        line=dict(color=color, dash=dash),
+        name=text,
+        hoverinfo="name+y",
+        showlegend=False,
+    )
 
 
 def power_law_slope(n: Sequence[float], mae: Sequence[float]) -> float:
@@ -39,8 +50,16 @@ def power_law_slope(n: Sequence[float], mae: Sequence[float]) -> float:
     return float(-np.polyfit(np.log(n), np.log(mae), 1)[0])
 
 
-def learning_curve_figure(n: Sequence[float], mae: Sequence[float], *, unit: str, target: str,
-                          references: dict[str, float] | None = None, width: int = 600, height: int = 380) -> go.Figure:
+def learning_curve_figure(
+    n: Sequence[float],
+    mae: Sequence[float],
+    *,
+    unit: str,
+    target: str,
+    references: dict[str, float] | None = None,
+    width: int = 600,
+    height: int = 380,
+) -> go.Figure:
     """Test MAE against training-set size on log–log axes, with horizontal ``references`` (label → value).
 
     The y range frames the curve and the references (and nothing else); the title gives the fitted slope β.
@@ -52,25 +71,54 @@ def learning_curve_figure(n: Sequence[float], mae: Sequence[float], *, unit: str
     for text, value in references.items():
         figure.add_trace(reference_line(value, x_span, text))
     figure.update_layout(
-        title=f"learning curve of {target}: slope β ≈ {slope:.2f}" if math.isfinite(slope) else f"learning curve of {target}",
+        title=f"learning curve of {target}: slope β ≈ {slope:.2f}"
+        if math.isfinite(slope)
+        else f"learning curve of {target}",
         xaxis=dict(type="log", title="training molecules n", range=[math.log10(x_span[0]), math.log10(x_span[1])]),
         yaxis=dict(type="log", title=f"test MAE ({unit})", range=log_range([*mae, *references.values()])),
-        width=width, height=height, margin=dict(l=70, r=20, t=50, b=50), showlegend=False)
+        width=width,
+        height=height,
+        margin=dict(l=70, r=20, t=50, b=50),
+        showlegend=False,
+    )
     return figure
 
 
-def covariance_bar_chart(results: dict[str, Sequence[float]], *, tolerance: float, floor: float = 1e-17,
-                         width: int = 720, height: int = 360) -> go.Figure:
+def covariance_bar_chart(
+    results: dict[str, Sequence[float]], *, tolerance: float, floor: float = 1e-17, width: int = 720, height: int = 360
+) -> go.Figure:
     """Grouped bars of the relative covariance error of each operation (``results``: name → error per l), log axis,
     with the ``tolerance`` as a labelled reference line; errors below ``floor`` are drawn at ``floor``."""
     names = list(results)
     degrees = max(len(v) for v in results.values())
-    figure = go.Figure([go.Bar(name=f"l = {l}", x=names, y=[max(errors[l], floor) if l < len(errors) else None
-                                                           for errors in results.values()]) for l in range(degrees)])
-    figure.add_trace(go.Scatter(x=[names[0], names[-1]], y=[tolerance, tolerance], mode="lines+text",
-                                text=["", f"float64 tolerance {tolerance:g}"], textposition="top left",
-                                line=dict(color="black", dash="dot"), showlegend=False, name="tolerance"))
+    figure = go.Figure(
+        [
+            go.Bar(
+                name=f"l = {l}",
+                x=names,
+                y=[max(errors[l], floor) if l < len(errors) else None for errors in results.values()],
+            )
+            for l in range(degrees)
+        ]
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[names[0], names[-1]],
+            y=[tolerance, tolerance],
+            mode="lines+text",
+            text=["", f"float64 tolerance {tolerance:g}"],
+            textposition="top left",
+            line=dict(color="black", dash="dot"),
+            showlegend=False,
+            name="tolerance",
+        )
+    )
     values = [max(e, floor) for errors in results.values() for e in errors] + [tolerance]
-    figure.update_layout(barmode="group", width=width, height=height, margin=dict(l=70, r=10, t=30, b=10),
-                         yaxis=dict(type="log", title="relative covariance error", range=log_range(values, pad=0.5)))
+    figure.update_layout(
+        barmode="group",
+        width=width,
+        height=height,
+        margin=dict(l=70, r=10, t=30, b=10),
+        yaxis=dict(type="log", title="relative covariance error", range=log_range(values, pad=0.5)),
+    )
     return figure

@@ -45,8 +45,9 @@ def reality_defect(vec: SO3Vec) -> list[float]:
     return defects
 
 
-def converter_check(preset: str = "md17", *, reference_src: str | Path | None = None, num_molecules: int = 4,
-                    seed: int = 0) -> dict[str, float]:
+def converter_check(
+    preset: str = "md17", *, reference_src: str | Path | None = None, num_molecules: int = 4, seed: int = 0
+) -> dict[str, float]:
     """Check the reference mode's converter on bundled ethanol frames, float64; returns the figures.
 
     Always: a reference-mode model's weights written in the reference's layout
@@ -78,12 +79,37 @@ def converter_check(preset: str = "md17", *, reference_src: str | Path | None = 
 
         species = ours.species
         cls = CormorantQM9 if preset == "qm9" else CormorantMD17
-        theirs = cls([3], [3], 4, [10], len(species), ["learn"], 1.73, 1.73, 0.2, "rand", [10.0], 2, [3, 3], max(species), False,
-                     ours.config["top"], ours.config["input"], 1, device=torch.device("cpu"), dtype=torch.float64)
+        theirs = cls(
+            [3],
+            [3],
+            4,
+            [10],
+            len(species),
+            ["learn"],
+            1.73,
+            1.73,
+            0.2,
+            "rand",
+            [10.0],
+            2,
+            [3, 3],
+            max(species),
+            False,
+            ours.config["top"],
+            ours.config["input"],
+            1,
+            device=torch.device("cpu"),
+            dtype=torch.float64,
+        )
         theirs.load_state_dict(weights)
         mask = charges > 0
-        batch = {"positions": positions, "charges": charges.double(), "one_hot": charges.unsqueeze(-1) == torch.tensor(species),
-                 "atom_mask": mask, "edge_mask": mask.unsqueeze(1) * mask.unsqueeze(2)}
+        batch = {
+            "positions": positions,
+            "charges": charges.double(),
+            "one_hot": charges.unsqueeze(-1) == torch.tensor(species),
+            "atom_mask": mask,
+            "edge_mask": mask.unsqueeze(1) * mask.unsqueeze(2),
+        }
         with torch.no_grad():
             expected = theirs(batch)
         figures["reference_relative_difference"] = float((y - expected).abs().max() / expected.abs().max())

@@ -63,7 +63,9 @@ def plot_on_sphere(
     if values.is_complex():
         raise ValueError("values are complex: plot values.real, values.imag or values.abs()")
     if points.shape[-1:] != (3,) or values.shape != points.shape[:-1]:
-        raise ValueError(f"values must have shape points.shape[:-1]; got {tuple(values.shape)} and {tuple(points.shape)}")
+        raise ValueError(
+            f"values must have shape points.shape[:-1]; got {tuple(values.shape)} and {tuple(points.shape)}"
+        )
     f = values.detach().to("cpu", torch.float64)
     p = points.detach().to("cpu", torch.float64)
     xyz = p * f.abs().unsqueeze(-1) if radial else p
@@ -71,15 +73,32 @@ def plot_on_sphere(
     # float32 is plenty for drawing and halves the size of the figure stored in the notebook
     xyz, f32 = xyz.to(torch.float32).numpy(), f.to(torch.float32).numpy()
     surface = go.Surface(
-        x=xyz[..., 0], y=xyz[..., 1], z=xyz[..., 2], surfacecolor=f32,
-        colorscale=colorscale, cmin=-bound, cmax=bound, showscale=False,
+        x=xyz[..., 0],
+        y=xyz[..., 1],
+        z=xyz[..., 2],
+        surfacecolor=f32,
+        colorscale=colorscale,
+        cmin=-bound,
+        cmax=bound,
+        showscale=False,
     )
-    axes = {f"{name}axis": dict(title=dict(text=name), showticklabels=False, showbackground=False, zeroline=True,
-                                 zerolinecolor="#888", showgrid=False) for name in "xyz"}
+    axes = {
+        f"{name}axis": dict(
+            title=dict(text=name),
+            showticklabels=False,
+            showbackground=False,
+            zeroline=True,
+            zerolinecolor="#888",
+            showgrid=False,
+        )
+        for name in "xyz"
+    }
     if figure is None:
         figure = go.Figure(surface)
         figure.update_layout(
-            width=size, height=size, margin=dict(l=0, r=0, t=50 if title else 0, b=0),
+            width=size,
+            height=size,
+            margin=dict(l=0, r=0, t=50 if title else 0, b=0),
             title=dict(text=title, y=0.97, yanchor="top") if title else None,
             scene=dict(**axes, aspectmode="data"),
         )
@@ -109,12 +128,16 @@ def harmonics_figure(max_l: int = 2, n_theta: int = 31, n_phi: int = 61, *, cell
     width = 2 * max_l + 1
     specs = [[{"type": "scene"} if abs(col - max_l) <= l else None for col in range(width)] for l in range(max_l + 1)]
     titles = [f"l={l}, m={m}: {REAL_HARMONIC_NAMES[l][m + l]}" for l in range(max_l + 1) for m in range(-l, l + 1)]
-    figure = make_subplots(rows=max_l + 1, cols=width, specs=specs, subplot_titles=titles,
-                           horizontal_spacing=0.01, vertical_spacing=0.06)
+    figure = make_subplots(
+        rows=max_l + 1, cols=width, specs=specs, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06
+    )
     for l, yl in enumerate(spherical_harmonics_all(max_l, grid, basis="real")):
         for m in range(-l, l + 1):
             plot_on_sphere(yl[..., m + l], grid, figure=figure, row=l + 1, col=m + max_l + 1)
-    figure.update_layout(width=cell * width, height=cell * (max_l + 1) + 70, margin=dict(l=0, r=0, t=70, b=0),
-                         title=dict(text="real spherical harmonics Y<sub>l,m</sub>: red > 0, blue < 0", y=0.99,
-                                    yanchor="top"))
+    figure.update_layout(
+        width=cell * width,
+        height=cell * (max_l + 1) + 70,
+        margin=dict(l=0, r=0, t=70, b=0),
+        title=dict(text="real spherical harmonics Y<sub>l,m</sub>: red > 0, blue < 0", y=0.99, yanchor="top"),
+    )
     return figure

@@ -59,9 +59,11 @@ class NotebookTraining:
         else:
             text += "; no epoch finished yet"
         if self.interrupted:
-            text += (". Stopped by you: the model keeps what it learned"
-                     + (" (the best weights on the validation set)" if self.restored_best else " (its current weights)")
-                     + ". Run the cell again to continue training.")
+            text += (
+                ". Stopped by you: the model keeps what it learned"
+                + (" (the best weights on the validation set)" if self.restored_best else " (its current weights)")
+                + ". Run the cell again to continue training."
+            )
         return text
 
 
@@ -81,5 +83,12 @@ def train(trainer, *, restore_best: bool = True) -> NotebookTraining:
         reason = "interrupted"
     restored = bool(restore_best and trainer.restore_best())
     history = list(result.history) if result is not None else list(trainer.state.history)
-    return NotebookTraining(reason, int(trainer.state.step), int(trainer.state.epoch),
-                            time.perf_counter() - started, history, restored, result)
+    return NotebookTraining(
+        reason,
+        int(trainer.state.step),
+        int(trainer.state.epoch),
+        time.perf_counter() - started,
+        history,
+        restored,
+        result,
+    )

@@ -26,6 +26,7 @@ Quick start (in JupyterLab)::
 from ._colors import DIVERGING_COLORSCALE, SIGN_CONVENTION
 from ._explorer import RotationExplorer
 from ._features import AtomFeatures, atom_features, atom_levels, select_features
+from ._figures import ELEMENT_COLORS, level_diagram, molecule_figure
 from ._glyphs import (
     L1_TO_CARTESIAN,
     L2_BASIS,
@@ -39,7 +40,6 @@ from ._glyphs import (
     unit_sphere_mesh,
     vector_to_l1,
 )
-from ._figures import ELEMENT_COLORS, level_diagram, molecule_figure
 from ._heatmaps import covariance_heatmap, covariance_heatmap_trace, signed_heatmap, signed_heatmap_figure
 from ._molecule import as_molecule, xyz_block
 from ._molecule_view import MoleculeView, arrow_visible_lengths, bonds, legend_html, scene_commands, view_features

@@ -29,5 +29,5 @@ def diverging_color(value: float) -> str:
     """``#rrggbb`` for ``value`` in [-1, 1] (clipped): -1 blue, 0 white, +1 red, linear in between."""
     t = max(-1.0, min(1.0, float(value)))
     end = POSITIVE if t >= 0 else NEGATIVE
-    rgb = [round(z + abs(t) * (e - z)) for z, e in zip(ZERO, end)]
+    rgb = [round(z + abs(t) * (e - z)) for z, e in zip(ZERO, end, strict=False)]
     return "#{:02x}{:02x}{:02x}".format(*rgb)

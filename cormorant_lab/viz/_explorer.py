@@ -34,8 +34,16 @@ COMPONENTS = [f"l1 m{m:+d}" for m in (-1, 0, 1)] + [f"l2 m{m:+d}" for m in (-2, 
 
 
 def _degrees_slider(name: str, maximum: float) -> widgets.FloatSlider:
-    return widgets.FloatSlider(value=0.0, min=0.0, max=maximum, step=1.0, description=f"{name} (°)",
-                               continuous_update=False, readout_format=".0f", layout=widgets.Layout(width="320px"))
+    return widgets.FloatSlider(
+        value=0.0,
+        min=0.0,
+        max=maximum,
+        step=1.0,
+        description=f"{name} (°)",
+        continuous_update=False,
+        readout_format=".0f",
+        layout=widgets.Layout(width="320px"),
+    )
 
 
 def _html_output(html: str) -> dict:
@@ -60,9 +68,22 @@ class RotationExplorer:
     ``live_check`` runs the covariance checker at every update (``n_rotations`` rotations).
     """
 
-    def __init__(self, model, molecule: Any, *, charges: Any = None, level: str = "atom_1", channel: int = 0,
-                 atom: int = 0, live_check: bool = True, n_rotations: int = 1, width: int = 480, height: int = 380,
-                 js: str | None = None, seed: int = 0):
+    def __init__(
+        self,
+        model,
+        molecule: Any,
+        *,
+        charges: Any = None,
+        level: str = "atom_1",
+        channel: int = 0,
+        atom: int = 0,
+        live_check: bool = True,
+        n_rotations: int = 1,
+        width: int = 480,
+        height: int = 380,
+        js: str | None = None,
+        seed: int = 0,
+    ):
         self.model, self.level, self.channel, self.atom = model, level, channel, atom
         self.live_check, self.n_rotations = live_check, n_rotations
         self.positions, self.charges = as_molecule(molecule, charges)
@@ -77,16 +98,22 @@ class RotationExplorer:
         self.figure = self._build_figure()
         self._busy = False
         self.update()
-        self.widget = widgets.VBox([
-            widgets.HBox([self.alpha, self.beta, self.gamma, self.random_button]),
-            widgets.HBox([self.view_output, self.figure]),
-            self.status,
-            self._script_sink,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.alpha, self.beta, self.gamma, self.random_button]),
+                widgets.HBox([self.view_output, self.figure]),
+                self.status,
+                self._script_sink,
+            ]
+        )
 
     # --- construction ---------------------------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        self.alpha, self.beta, self.gamma = _degrees_slider("α", 360.0), _degrees_slider("β", 180.0), _degrees_slider("γ", 360.0)
+        self.alpha, self.beta, self.gamma = (
+            _degrees_slider("α", 360.0),
+            _degrees_slider("β", 180.0),
+            _degrees_slider("γ", 360.0),
+        )
         self.random_button = widgets.Button(description="random rotation", icon="random")
         self.status = widgets.HTML()
         self.view_output = widgets.Output(layout=widgets.Layout(min_width="490px"))
@@ -97,22 +124,52 @@ class RotationExplorer:
         self.random_button.on_click(lambda button: self.randomize())
 
     def _build_figure(self) -> go.FigureWidget:
-        figure = make_subplots(rows=3, cols=1, vertical_spacing=0.12, subplot_titles=(
-            "model output f(Rx): invariant", f"{self.level}, channel {self.channel}, atom {self.atom}: components",
-            "covariance error (log₁₀), checker at Rx"))
+        figure = make_subplots(
+            rows=3,
+            cols=1,
+            vertical_spacing=0.12,
+            subplot_titles=(
+                "model output f(Rx): invariant",
+                f"{self.level}, channel {self.channel}, atom {self.atom}: components",
+                "covariance error (log₁₀), checker at Rx",
+            ),
+        )
         figure.add_scatter(x=[], y=[], mode="lines+markers", name="f(Rx)", row=1, col=1)
         before, positions = _components(self.reference, self.atom), list(range(len(COMPONENTS)))
         # Overlaid bars: wide grey "before", narrow blue "after"; the red diamonds D(R)F(x) land on the blue tops.
         figure.add_bar(x=positions, y=before, name="before F(x)", marker_color="#cccccc", width=0.8, row=2, col=1)
         figure.add_bar(x=positions, y=before, name="after F(Rx)", marker_color="#1f77b4", width=0.4, row=2, col=1)
-        figure.add_scatter(x=positions, y=before, mode="markers", name="D(R)·F(x)",
-                           marker=dict(symbol="diamond-open", size=11, color="#d62728", line=dict(width=2)), row=2, col=1)
-        figure.add_heatmap(x=[], y=[], z=[], zmin=-17, zmax=0, colorscale="Viridis", name="log10 error",
-                           texttemplate="%{z:.0f}", colorbar=dict(len=0.28, y=0.12, title="log₁₀"), row=3, col=1)
+        figure.add_scatter(
+            x=positions,
+            y=before,
+            mode="markers",
+            name="D(R)·F(x)",
+            marker=dict(symbol="diamond-open", size=11, color="#d62728", line=dict(width=2)),
+            row=2,
+            col=1,
+        )
+        figure.add_heatmap(
+            x=[],
+            y=[],
+            z=[],
+            zmin=-17,
+            zmax=0,
+            colorscale="Viridis",
+            name="log10 error",
+            texttemplate="%{z:.0f}",
+            colorbar=dict(len=0.28, y=0.12, title="log₁₀"),
+            row=3,
+            col=1,
+        )
         figure.update_yaxes(autorange="reversed", row=3, col=1)  # levels top to bottom, as in covariance_heatmap
         figure.update_xaxes(tickvals=positions, ticktext=COMPONENTS, row=2, col=1)
-        figure.update_layout(width=560, height=720, margin=dict(l=60, r=20, t=40, b=30), barmode="overlay",
-                             legend=dict(orientation="h", y=-0.05))
+        figure.update_layout(
+            width=560,
+            height=720,
+            margin=dict(l=60, r=20, t=40, b=30),
+            barmode="overlay",
+            legend=dict(orientation="h", y=-0.05),
+        )
         return go.FigureWidget(figure)
 
     # --- state ----------------------------------------------------------------------------------------------
@@ -125,14 +182,20 @@ class RotationExplorer:
         """Set the three sliders (degrees) and update once."""
         self._busy = True
         try:
-            self.alpha.value, self.beta.value, self.gamma.value = alpha % 360.0, min(max(beta, 0.0), 180.0), gamma % 360.0
+            self.alpha.value, self.beta.value, self.gamma.value = (
+                alpha % 360.0,
+                min(max(beta, 0.0), 180.0),
+                gamma % 360.0,
+            )
         finally:
             self._busy = False
         self.update()
 
     def randomize(self) -> None:
         """Set the sliders to a Haar-random rotation (ZYZ angles of it, whole degrees)."""
-        alpha, beta, gamma = (math.degrees(float(a)) for a in rotation_to_euler(random_rotation(generator=self._generator)))
+        alpha, beta, gamma = (
+            math.degrees(float(a)) for a in rotation_to_euler(random_rotation(generator=self._generator))
+        )
         self.set_angles(round(alpha), round(beta), round(gamma))
 
     # --- the update -----------------------------------------------------------------------------------------
@@ -184,8 +247,10 @@ class RotationExplorer:
 
     def _status_text(self, after: AtomFeatures, rotation: torch.Tensor) -> str:
         predicted = self.predicted(rotation)
-        gaps = {l: float((after.parts[l] - predicted.parts[l]).norm() / max(float(predicted.parts[l].norm()), 1e-300))
-                for l in after.parts}
+        gaps = {
+            l: float((after.parts[l] - predicted.parts[l]).norm() / max(float(predicted.parts[l].norm()), 1e-300))
+            for l in after.parts
+        }
         text = ", ".join(f"l={l}: {g:.1e}" for l, g in gaps.items())
         check = f" &nbsp; checker: {self.report.summary()}" if self.report is not None else ""
         return f"<small>‖F(Rx) − D(R)F(x)‖/‖F‖ ({self.level}, channel {self.channel}): {text}{check}</small>"

@@ -46,8 +46,14 @@ def one_thread() -> Iterator[None]:
 
 def model_inputs(model, positions: torch.Tensor, charges: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """One molecule ``(N, 3)``, ``(N,)`` as a batch of one ``(1, N, 3)``, ``(1, N)`` in ``model``'s dtype and device."""
-    parameter = next((p for p in model.parameters() if p.is_floating_point()), None) if isinstance(model, torch.nn.Module) else None
-    dtype, device = (parameter.dtype, parameter.device) if parameter is not None else (positions.dtype, positions.device)
+    parameter = (
+        next((p for p in model.parameters() if p.is_floating_point()), None)
+        if isinstance(model, torch.nn.Module)
+        else None
+    )
+    dtype, device = (
+        (parameter.dtype, parameter.device) if parameter is not None else (positions.dtype, positions.device)
+    )
     return positions.to(dtype=dtype, device=device).unsqueeze(0), charges.to(device).unsqueeze(0)
 
 
@@ -59,8 +65,10 @@ def atom_levels(model, positions: torch.Tensor, charges: torch.Tensor) -> dict[s
     with torch.no_grad(), one_thread():
         levels = model.levels(*model_inputs(model, positions, charges))
     per_atom = {name: vec for name, vec in levels.items() if len(vec.batch_shape) == 2}
-    return {name: SO3Vec([p[0].detach().to("cpu", torch.float64) for p in vec.parts], basis=vec.basis)
-            for name, vec in per_atom.items()}
+    return {
+        name: SO3Vec([p[0].detach().to("cpu", torch.float64) for p in vec.parts], basis=vec.basis)
+        for name, vec in per_atom.items()
+    }
 
 
 def select_features(levels: Mapping[str, SO3Vec], level: str, channel: int) -> AtomFeatures:
@@ -75,10 +83,14 @@ def select_features(levels: Mapping[str, SO3Vec], level: str, channel: int) -> A
         raise ValueError(f"glyphs need real-basis features, level {level!r} is in the {vec.basis} basis")
     parts = {l: vec.parts[l][:, channel, :] for l in GLYPH_DEGREES if l <= vec.maxl and channel < vec.channels[l]}
     if not parts:
-        raise ValueError(f"level {level!r} has no channel {channel} in degrees {GLYPH_DEGREES} (channels {vec.channels})")
+        raise ValueError(
+            f"level {level!r} has no channel {channel} in degrees {GLYPH_DEGREES} (channels {vec.channels})"
+        )
     return AtomFeatures(level=level, channel=channel, parts=parts)
 
 
-def atom_features(model, positions: torch.Tensor, charges: torch.Tensor, *, level: str = "atom_1", channel: int = 0) -> AtomFeatures:
+def atom_features(
+    model, positions: torch.Tensor, charges: torch.Tensor, *, level: str = "atom_1", channel: int = 0
+) -> AtomFeatures:
     """Run ``model.levels`` on one molecule and pick ``level`` and ``channel`` (see :func:`select_features`)."""
     return select_features(atom_levels(model, positions, charges), level, channel)

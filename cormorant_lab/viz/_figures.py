@@ -29,18 +29,36 @@ def molecule_figure(positions, charges, *, title: str | None = None, size: int =
     pairs = bonds(p, z)
     xs, ys, zs = [], [], []
     for i, j in pairs:  # one trace for all bonds: segments separated by None
-        for axis, values in zip((xs, ys, zs), p.T.tolist()):
+        for axis, values in zip((xs, ys, zs), p.T.tolist(), strict=False):
             axis += [values[i], values[j], None]
     atoms = go.Scatter3d(
-        x=p[:, 0].tolist(), y=p[:, 1].tolist(), z=p[:, 2].tolist(), mode="markers+text", name="atoms",
-        text=[f"{ELEMENT_SYMBOLS.get(int(q), int(q))}{i}" for i, q in enumerate(z.tolist())], textposition="top center",
-        marker=dict(size=[12 if q > 1 else 7 for q in z.tolist()], color=[ELEMENT_COLORS.get(int(q), "#ff69b4") for q in z.tolist()],
-                    line=dict(width=2, color="#777")))
-    figure = go.Figure([go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", name="bonds", line=dict(width=6, color="#999")), atoms])
+        x=p[:, 0].tolist(),
+        y=p[:, 1].tolist(),
+        z=p[:, 2].tolist(),
+        mode="markers+text",
+        name="atoms",
+        text=[f"{ELEMENT_SYMBOLS.get(int(q), int(q))}{i}" for i, q in enumerate(z.tolist())],
+        textposition="top center",
+        marker=dict(
+            size=[12 if q > 1 else 7 for q in z.tolist()],
+            color=[ELEMENT_COLORS.get(int(q), "#ff69b4") for q in z.tolist()],
+            line=dict(width=2, color="#777"),
+        ),
+    )
+    figure = go.Figure(
+        [go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", name="bonds", line=dict(width=6, color="#999")), atoms]
+    )
     axis = dict(title="", showticklabels=False, showbackground=False)
-    figure.update_layout(width=size, height=size, showlegend=False, margin=dict(l=0, r=0, t=40 if title else 0, b=0),
-                         title=title, scene=dict(aspectmode="data", xaxis=dict(axis, title="x"),
-                                                 yaxis=dict(axis, title="y"), zaxis=dict(axis, title="z")))
+    figure.update_layout(
+        width=size,
+        height=size,
+        showlegend=False,
+        margin=dict(l=0, r=0, t=40 if title else 0, b=0),
+        title=title,
+        scene=dict(
+            aspectmode="data", xaxis=dict(axis, title="x"), yaxis=dict(axis, title="y"), zaxis=dict(axis, title="z")
+        ),
+    )
     return figure
 
 
@@ -60,9 +78,24 @@ _NODES = {
     "mix": (9.4, 1.6, "W<sup>s</sup> (mix channels)<br>then 𝒩", "op"),
     "F": (10.8, 1.6, "F<sup>s</sup><sub>i</sub>", "cov"),
 }
-_EDGES = [("g_prev", "edge"), ("F_prev", "dot"), ("dot", "edge"), ("r", "eta"), ("eta", "edge"), ("edge", "G"),
-          ("r", "Y"), ("Y", "G"), ("G", "message"), ("F_prev", "message"), ("F_prev", "square"), ("F_prev", "cat"),
-          ("square", "cat"), ("message", "cat"), ("cat", "mix"), ("mix", "F")]
+_EDGES = [
+    ("g_prev", "edge"),
+    ("F_prev", "dot"),
+    ("dot", "edge"),
+    ("r", "eta"),
+    ("eta", "edge"),
+    ("edge", "G"),
+    ("r", "Y"),
+    ("Y", "G"),
+    ("G", "message"),
+    ("F_prev", "message"),
+    ("F_prev", "square"),
+    ("F_prev", "cat"),
+    ("square", "cat"),
+    ("message", "cat"),
+    ("cat", "mix"),
+    ("mix", "F"),
+]
 _COLORS = {"in": "#eeeeee", "cov": "#d9ecd0", "inv": "#dde7f5", "op": "#fbe5c8"}
 
 
@@ -76,15 +109,45 @@ def level_diagram(level: int | str = "s", *, width: int = 900, height: int = 430
     figure = go.Figure()
     for a, b in _EDGES:
         (x0, y0, *_), (x1, y1, *_) = _NODES[a], _NODES[b]
-        figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
-                              arrowhead=3, arrowsize=1.2, arrowwidth=1.5, arrowcolor="#666", standoff=28, startstandoff=28)
+        figure.add_annotation(
+            x=x1,
+            y=y1,
+            ax=x0,
+            ay=y0,
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            text="",
+            showarrow=True,
+            arrowhead=3,
+            arrowsize=1.2,
+            arrowwidth=1.5,
+            arrowcolor="#666",
+            standoff=28,
+            startstandoff=28,
+        )
     for name, (x, y, label, kind) in _NODES.items():
-        figure.add_annotation(x=x, y=y, text=label.replace("<sup>s−1", f"<sup>{previous}").replace("<sup>s", f"<sup>{s}"),
-                              showarrow=False, bgcolor=_COLORS[kind], bordercolor="#555", borderwidth=1, borderpad=6,
-                              font=dict(size=12), name=name)
+        figure.add_annotation(
+            x=x,
+            y=y,
+            text=label.replace("<sup>s−1", f"<sup>{previous}").replace("<sup>s", f"<sup>{s}"),
+            showarrow=False,
+            bgcolor=_COLORS[kind],
+            bordercolor="#555",
+            borderwidth=1,
+            borderpad=6,
+            font=dict(size=12),
+            name=name,
+        )
     figure.update_xaxes(visible=False, range=[-0.9, 11.6])
     figure.update_yaxes(visible=False, range=[-0.7, 5.3])
-    figure.update_layout(width=width, height=height, plot_bgcolor="white", margin=dict(l=10, r=10, t=50, b=10),
-                         title=f"one Cormorant level s = {s}: edge level (top) feeds the atom level (bottom right); "
-                               "green covariant, blue invariant, orange learnable")
+    figure.update_layout(
+        width=width,
+        height=height,
+        plot_bgcolor="white",
+        margin=dict(l=10, r=10, t=50, b=10),
+        title=f"one Cormorant level s = {s}: edge level (top) feeds the atom level (bottom right); "
+        "green covariant, blue invariant, orange learnable",
+    )
     return figure

@@ -136,7 +136,9 @@ def unit_sphere_mesh(resolution: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
     return vertices, torch.tensor(faces, dtype=torch.long)
 
 
-def ellipsoid_mesh(center: torch.Tensor, matrix: torch.Tensor, resolution: int = 12) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def ellipsoid_mesh(
+    center: torch.Tensor, matrix: torch.Tensor, resolution: int = 12
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""Vertices ``(V, 3)``, normals ``(V, 3)`` and faces ``(F, 3)`` of the ellipsoid ``center + M u``, ``|u| = 1``.
 
     Normals are :math:`M^{-1} u` normalised (the inverse transpose of a symmetric M), for smooth shading.

@@ -28,7 +28,9 @@ def as_molecule(molecule: Any, charges: Any = None) -> tuple[torch.Tensor, torch
     if isinstance(molecule, Atoms):
         if charges is not None:
             raise ValueError("charges must not be given with an ase.Atoms (it has its own atomic numbers)")
-        return torch.as_tensor(molecule.positions, dtype=torch.float64), torch.as_tensor(molecule.numbers, dtype=torch.int64)
+        return torch.as_tensor(molecule.positions, dtype=torch.float64), torch.as_tensor(
+            molecule.numbers, dtype=torch.int64
+        )
     if charges is None:
         raise ValueError("give ase.Atoms, a record with 'positions' and 'charges', or positions together with charges")
     positions = torch.as_tensor(np.asarray(molecule) if not isinstance(molecule, torch.Tensor) else molecule.detach())
@@ -36,7 +38,9 @@ def as_molecule(molecule: Any, charges: Any = None) -> tuple[torch.Tensor, torch
     if positions.dim() == 3 and positions.shape[0] == 1:
         positions, charges = positions[0], charges.reshape(charges.shape[-1])
     if positions.dim() != 2 or positions.shape[-1] != 3 or charges.shape != positions.shape[:1]:
-        raise ValueError(f"need positions (N, 3) and charges (N,), got {tuple(positions.shape)} and {tuple(charges.shape)}")
+        raise ValueError(
+            f"need positions (N, 3) and charges (N,), got {tuple(positions.shape)} and {tuple(charges.shape)}"
+        )
     real = charges != 0
     return positions[real].to(torch.float64).cpu(), charges[real].to(torch.int64).cpu()
 
@@ -49,5 +53,8 @@ def element_symbols(charges: torch.Tensor) -> list[str]:
 def xyz_block(positions: torch.Tensor, charges: torch.Tensor, comment: str = "") -> str:
     """The molecule as an XYZ file's text (what 3Dmol.js reads): count, comment, one ``symbol x y z`` line per atom."""
     lines = [str(len(charges)), comment.replace("\n", " ")]
-    lines += [f"{s} {x:.6f} {y:.6f} {z:.6f}" for s, (x, y, z) in zip(element_symbols(charges), positions.tolist())]
+    lines += [
+        f"{s} {x:.6f} {y:.6f} {z:.6f}"
+        for s, (x, y, z) in zip(element_symbols(charges), positions.tolist(), strict=False)
+    ]
     return "\n".join(lines) + "\n"

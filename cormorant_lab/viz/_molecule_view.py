@@ -52,16 +52,32 @@ def _points(points: torch.Tensor) -> list[dict[str, float]]:
 def _sphere_commands(scene: FeatureScene) -> list[Command]:
     if scene.sphere_radii is None:
         return []
-    return [("addSphere", [{"center": _point(p), "radius": float(r), "color": diverging_color(v), "opacity": 0.55}])
-            for p, r, v in zip(scene.positions, scene.sphere_radii, scene.sphere_values)]
+    return [
+        ("addSphere", [{"center": _point(p), "radius": float(r), "color": diverging_color(v), "opacity": 0.55}])
+        for p, r, v in zip(scene.positions, scene.sphere_radii, scene.sphere_values, strict=False)
+    ]
 
 
 def _arrow_commands(scene: FeatureScene) -> list[Command]:
     if scene.arrows is None:
         return []
-    return [("addArrow", [{"start": _point(p), "end": _point(p + a), "radius": ARROW_RADIUS,
-                           "radiusRatio": ARROW_HEAD_RATIO, "mid": 0.8, "color": ARROW_COLOR}])
-            for p, a in zip(scene.positions, scene.arrows) if float(a.norm()) > 1e-3]
+    return [
+        (
+            "addArrow",
+            [
+                {
+                    "start": _point(p),
+                    "end": _point(p + a),
+                    "radius": ARROW_RADIUS,
+                    "radiusRatio": ARROW_HEAD_RATIO,
+                    "mid": 0.8,
+                    "color": ARROW_COLOR,
+                }
+            ],
+        )
+        for p, a in zip(scene.positions, scene.arrows, strict=False)
+        if float(a.norm()) > 1e-3
+    ]
 
 
 def bonds(positions: torch.Tensor, charges: torch.Tensor, *, tolerance: float = 0.45) -> list[tuple[int, int]]:
@@ -74,8 +90,9 @@ def bonds(positions: torch.Tensor, charges: torch.Tensor, *, tolerance: float = 
     return [(i, j) for i, j in torch.triu(close, diagonal=1).nonzero().tolist()]
 
 
-def arrow_visible_lengths(scene: FeatureScene, *, samples: int = 200, arrow_radius: float | None = None,
-                          stick_radius: float | None = None) -> torch.Tensor:
+def arrow_visible_lengths(
+    scene: FeatureScene, *, samples: int = 200, arrow_radius: float | None = None, stick_radius: float | None = None
+) -> torch.Tensor:
     """Length (Å) of each l = 1 arrow's axis that a viewer can see: outside every drawn atom sphere, and outside every
     stick unless the arrow is thicker than a stick (then it shows as a sleeve around it). ``(N,)``, 0 for no arrow.
 
@@ -86,8 +103,9 @@ def arrow_visible_lengths(scene: FeatureScene, *, samples: int = 200, arrow_radi
     if scene.arrows is None:
         return torch.zeros(len(scene.positions), dtype=torch.float64)
     positions = scene.positions.to(torch.float64)
-    atom_radii = torch.tensor([ATOM_SCALE * VDW_RADIUS.get(int(z), 1.7) for z in scene.charges.tolist()],
-                              dtype=torch.float64)
+    atom_radii = torch.tensor(
+        [ATOM_SCALE * VDW_RADIUS.get(int(z), 1.7) for z in scene.charges.tolist()], dtype=torch.float64
+    )
     t = torch.linspace(0.0, 1.0, samples, dtype=torch.float64)
     points = positions[:, None, :] + t[None, :, None] * scene.arrows[:, None, :]  # (N, samples, 3)
     hidden = (torch.cdist(points.reshape(-1, 3), positions) < atom_radii).any(-1).reshape(len(positions), samples)
@@ -105,10 +123,15 @@ def _ellipsoid_commands(scene: FeatureScene, resolution: int) -> list[Command]:
     if scene.ellipsoids is None:
         return []
     commands = []
-    for p, m in zip(scene.positions, scene.ellipsoids):
+    for p, m in zip(scene.positions, scene.ellipsoids, strict=False):
         vertices, normals, faces = ellipsoid_mesh(p, m, resolution)
-        shape = {"vertexArr": _points(vertices), "normalArr": _points(normals),
-                 "faceArr": faces.reshape(-1).tolist(), "color": ELLIPSOID_COLOR, "opacity": 0.75}
+        shape = {
+            "vertexArr": _points(vertices),
+            "normalArr": _points(normals),
+            "faceArr": faces.reshape(-1).tolist(),
+            "color": ELLIPSOID_COLOR,
+            "opacity": 0.75,
+        }
         commands.append(("addCustom", [shape]))
     return commands
 
@@ -119,10 +142,29 @@ def _scale_bar_commands(scene: FeatureScene) -> list[Command]:
     extent = float((scene.positions - center).norm(dim=-1).max()) + 1.0
     start = center + torch.tensor([-0.5, -extent, 0.0], dtype=torch.float64)
     end = start + torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
-    label = {"position": _point(start + torch.tensor([0.5, -0.35, 0.0], dtype=torch.float64)), "fontSize": 12,
-             "fontColor": "black", "backgroundOpacity": 0.0, "alignment": "center"}
-    return [("addCylinder", [{"start": _point(start), "end": _point(end), "radius": 0.04, "color": SCALE_BAR_COLOR,
-                              "fromCap": 1, "toCap": 1}]), ("addLabel", ["1 Å", label])]
+    label = {
+        "position": _point(start + torch.tensor([0.5, -0.35, 0.0], dtype=torch.float64)),
+        "fontSize": 12,
+        "fontColor": "black",
+        "backgroundOpacity": 0.0,
+        "alignment": "center",
+    }
+    return [
+        (
+            "addCylinder",
+            [
+                {
+                    "start": _point(start),
+                    "end": _point(end),
+                    "radius": 0.04,
+                    "color": SCALE_BAR_COLOR,
+                    "fromCap": 1,
+                    "toCap": 1,
+                }
+            ],
+        ),
+        ("addLabel", ["1 Å", label]),
+    ]
 
 
 def scene_commands(scene: FeatureScene, *, show: tuple[int, ...] = (0, 1, 2), resolution: int = 12) -> list[Command]:
@@ -143,7 +185,10 @@ def scene_commands(scene: FeatureScene, *, show: tuple[int, ...] = (0, 1, 2), re
 
 def _gradient_bar(scales: GlyphScales) -> str:
     stops = ", ".join("rgb({},{},{})".format(*c) for c in (NEGATIVE, ZERO, POSITIVE))
-    bar = f'<span style="display:inline-block;width:90px;height:10px;background:linear-gradient(to right, {stops});border:1px solid #999"></span>'
+    bar = (
+        '<span style="display:inline-block;width:90px;height:10px;'
+        f'background:linear-gradient(to right, {stops});border:1px solid #999"></span>'
+    )
     return f"{-scales.l0:.3g} {bar} {scales.l0:.3g}"
 
 
@@ -154,9 +199,13 @@ def legend_html(scene: FeatureScene, show: tuple[int, ...] = (0, 1, 2)) -> str:
     if 0 in show and scene.sphere_radii is not None:
         items.append(f"l=0 sphere: colour {_gradient_bar(s)}, radius {scene.sphere_radius:g} Å at |f₀| = {s.l0:.3g}")
     if 1 in show and scene.arrows is not None:
-        items.append(f'<span style="color:{ARROW_COLOR}">l=1 arrow</span> v = P·f₁: {scene.arrow_length:g} Å ≙ |f₁| = {s.l1:.3g}')
+        items.append(
+            f'<span style="color:{ARROW_COLOR}">l=1 arrow</span> v = P·f₁: {scene.arrow_length:g} Å ≙ |f₁| = {s.l1:.3g}'
+        )
     if 2 in show and scene.ellipsoids is not None:
-        items.append(f'<span style="color:{ELLIPSOID_COLOR}">l=2 ellipsoid</span> M = {scene.ellipsoid_radius:g} Å · exp(T(f₂)/s), s = {s.l2:.3g}')
+        items.append(
+            f'<span style="color:{ELLIPSOID_COLOR}">l=2 ellipsoid</span> M = {scene.ellipsoid_radius:g} Å · exp(T(f₂)/s), s = {s.l2:.3g}'
+        )
     items.append("bar: 1 Å")
     body = " &nbsp;|&nbsp; ".join(items)
     return f'<div class="cormorant-lab-legend" style="font:12px sans-serif;color:#222;margin:4px 0">{body}</div>'
@@ -165,8 +214,16 @@ def legend_html(scene: FeatureScene, show: tuple[int, ...] = (0, 1, 2)) -> str:
 class MoleculeView:
     """A py3Dmol view of a :class:`FeatureScene` with a legend; shows itself in Jupyter, exports standalone HTML."""
 
-    def __init__(self, scene: FeatureScene, *, width: int = 560, height: int = 420, show: tuple[int, ...] = (0, 1, 2),
-                 js: str | None = None, resolution: int = 12):
+    def __init__(
+        self,
+        scene: FeatureScene,
+        *,
+        width: int = 560,
+        height: int = 420,
+        show: tuple[int, ...] = (0, 1, 2),
+        js: str | None = None,
+        resolution: int = 12,
+    ):
         self.scene, self.show, self.resolution = scene, tuple(show), resolution
         self.view = py3Dmol.view(width=width, height=height, js=threedmol_js_url(js))
         for method, args in scene_commands(scene, show=self.show, resolution=resolution):
@@ -188,8 +245,10 @@ class MoleculeView:
         """Write a standalone page (offline when 3Dmol.js is inlined); returns the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        page = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html_lib.escape(title)}</title></head>'
-                f'<body style="margin:8px">{self.html()}</body></html>\n')
+        page = (
+            f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html_lib.escape(title)}</title></head>'
+            f'<body style="margin:8px">{self.html()}</body></html>\n'
+        )
         path.write_text(page, encoding="utf-8")
         return path
 
@@ -198,10 +257,14 @@ class MoleculeView:
         if self.viewer_id is None:
             raise RuntimeError("the view has not been rendered yet: display it (or call html()) first")
         self.scene = scene
-        calls = "".join(f"v.{method}({','.join(json.dumps(a) for a in args)});\n"
-                        for method, args in scene_commands(scene, show=self.show, resolution=self.resolution))
-        return (f"<script>$3Dmolpromise.then(function() {{ var v = viewer_{self.viewer_id}; if (!v) return;\n"
-                f"v.removeAllModels(); v.removeAllShapes(); v.removeAllLabels();\n{calls}v.render(); }});</script>")
+        calls = "".join(
+            f"v.{method}({','.join(json.dumps(a) for a in args)});\n"
+            for method, args in scene_commands(scene, show=self.show, resolution=self.resolution)
+        )
+        return (
+            f"<script>$3Dmolpromise.then(function() {{ var v = viewer_{self.viewer_id}; if (!v) return;\n"
+            f"v.removeAllModels(); v.removeAllShapes(); v.removeAllLabels();\n{calls}v.render(); }});</script>"
+        )
 
 
 def view_features(

@@ -74,7 +74,9 @@ def _first_file(candidates: Sequence[Path]) -> Path | None:
 def find_3dmol_js() -> Path | None:
     """The local ``3Dmol-min.js``, or None (see the module docstring for where it is looked for)."""
     explicit = os.environ.get("CORMORANT_LAB_3DMOL_JS")
-    return _first_file([Path(explicit)] if explicit else [js_dir() / THREEDMOL_RELATIVE, Path.cwd() / THREEDMOL_RELATIVE])
+    return _first_file(
+        [Path(explicit)] if explicit else [js_dir() / THREEDMOL_RELATIVE, Path.cwd() / THREEDMOL_RELATIVE]
+    )
 
 
 def find_widget_manager_js() -> Path | None:
@@ -148,5 +150,7 @@ def embed_widgets_html(path: str | os.PathLike, views, *, title: str = "cormoran
     path = Path(path)
     views = list(views) if isinstance(views, (list, tuple)) else [views]
     state = dependency_state(views)  # only these widgets, not every widget the kernel has made
-    embed_minimal_html(str(path), views=views, title=title, state=state, requirejs=False, embed_url=data_url(manager), cors=False)
+    embed_minimal_html(
+        str(path), views=views, title=title, state=state, requirejs=False, embed_url=data_url(manager), cors=False
+    )
     return path

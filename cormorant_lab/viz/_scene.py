@@ -36,7 +36,7 @@ class GlyphScales:
     l2: float = 1.0  # s in M = rho exp(T/s): feature units per e-fold of a semi-axis
 
     @classmethod
-    def fit(cls, features: AtomFeatures, *, max_axis_ratio: float = 2.5) -> "GlyphScales":
+    def fit(cls, features: AtomFeatures, *, max_axis_ratio: float = 2.5) -> GlyphScales:
         """Scales from the largest feature of each degree over the atoms (1 where a degree is absent or zero)."""
         parts = features.parts
         largest = lambda x: float(x.max()) if x.numel() and float(x.max()) > 0 else 1.0  # noqa: E731
@@ -66,7 +66,7 @@ class FeatureScene:
     sphere_radius: float
     ellipsoid_radius: float
 
-    def rotated(self, rotation: torch.Tensor) -> "FeatureScene":
+    def rotated(self, rotation: torch.Tensor) -> FeatureScene:
         """The same scene turned by ``rotation`` (3, 3) about the origin: what the scene of the rotated molecule must be."""
         r = rotation.to(torch.float64)
         turn = lambda x: None if x is None else x @ r.T  # noqa: E731
@@ -98,8 +98,16 @@ def feature_scene(
     if 2 in parts:
         ellipsoids = ellipsoid_matrix(l2_to_tensor(parts[2]), radius=ellipsoid_radius, scale=scales.l2)
     return FeatureScene(
-        positions=positions.to(torch.float64), charges=charges, level=features.level, channel=features.channel,
-        scales=scales, sphere_values=values, sphere_radii=radii, arrows=arrows, ellipsoids=ellipsoids,
-        arrow_length=arrow_length, sphere_radius=sphere_radius, ellipsoid_radius=ellipsoid_radius,
+        positions=positions.to(torch.float64),
+        charges=charges,
+        level=features.level,
+        channel=features.channel,
+        scales=scales,
+        sphere_values=values,
+        sphere_radii=radii,
+        arrows=arrows,
+        ellipsoids=ellipsoids,
+        arrow_length=arrow_length,
+        sphere_radius=sphere_radius,
+        ellipsoid_radius=ellipsoid_radius,
     )
-

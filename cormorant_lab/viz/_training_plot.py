@@ -45,8 +45,16 @@ class TrainingPlot:
         clock: a monotonic clock in seconds (replaceable in tests).
     """
 
-    def __init__(self, *, min_interval: float = 0.5, x: str = "step", log_y: bool = True, title: str = "training",
-                 clock: Callable[[], float] = time.monotonic, panels: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        min_interval: float = 0.5,
+        x: str = "step",
+        log_y: bool = True,
+        title: str = "training",
+        clock: Callable[[], float] = time.monotonic,
+        panels: Mapping[str, str] | None = None,
+    ):
         if x not in ("step", "epoch"):
             raise ValueError(f"x must be 'step' or 'epoch', got {x!r}")
         self.min_interval, self.x, self.clock = float(min_interval), x, clock
@@ -57,14 +65,27 @@ class TrainingPlot:
         self.panels = dict(panels or {})
         axis_type = "log" if log_y else "linear"
         if not self.panels:
-            self.figure = go.FigureWidget(layout=dict(title=title, width=640, height=360, margin=dict(l=60, r=20, t=40, b=40),
-                                                      xaxis=dict(title=x), yaxis=dict(type=axis_type)))
+            self.figure = go.FigureWidget(
+                layout=dict(
+                    title=title,
+                    width=640,
+                    height=360,
+                    margin=dict(l=60, r=20, t=40, b=40),
+                    xaxis=dict(title=x),
+                    yaxis=dict(type=axis_type),
+                )
+            )
             return
         from plotly.subplots import make_subplots
 
         rows = 1 + len(self.panels)
         figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-        figure.update_layout(title=dict(text=title, x=0.12), width=680, height=220 + 170 * (rows - 1), margin=dict(l=95, r=20, t=50, b=40))
+        figure.update_layout(
+            title=dict(text=title, x=0.12),
+            width=680,
+            height=220 + 170 * (rows - 1),
+            margin=dict(l=95, r=20, t=50, b=40),
+        )
         figure.update_yaxes(type=axis_type)
         figure.update_yaxes(title_text="loss (standardised, no unit)", row=1, col=1)
         for row, axis_title in enumerate(self.panels.values(), start=2):
@@ -91,7 +112,9 @@ class TrainingPlot:
         if "loss" not in event or self.x not in event:
             raise KeyError(f"a training event needs '{self.x}' and 'loss', got keys {sorted(event)}")
         x = float(event[self.x])
-        self._pending += [(name, x, value) for name, value in event.items() if name not in RESERVED and _is_number(value)]
+        self._pending += [
+            (name, x, value) for name, value in event.items() if name not in RESERVED and _is_number(value)
+        ]
         return bool(event.get("final"))
 
     def _record(self, event: Any) -> bool:
@@ -101,7 +124,9 @@ class TrainingPlot:
             loss = event.loss.detach() if isinstance(event.loss, torch.Tensor) else float(event.loss)
             self._pending.append(("loss", x, loss))
         elif event.kind == "epoch":
-            self._pending += [(name, x, float(v)) for name, v in event.metrics.items() if name not in RESERVED and _is_number(v)]
+            self._pending += [
+                (name, x, float(v)) for name, v in event.metrics.items() if name not in RESERVED and _is_number(v)
+            ]
         return event.kind == "end"
 
     def flush(self) -> None:
@@ -109,7 +134,9 @@ class TrainingPlot:
         if not self._pending:
             return
         tensors = [value for _, _, value in self._pending if isinstance(value, torch.Tensor)]
-        as_floats = iter(torch.stack([t.reshape(()).to("cpu", torch.float64) for t in tensors]).tolist() if tensors else [])
+        as_floats = iter(
+            torch.stack([t.reshape(()).to("cpu", torch.float64) for t in tensors]).tolist() if tensors else []
+        )
         for name, x, value in self._pending:  # one device sync for all pending losses
             self.history.setdefault(name, []).append((x, next(as_floats) if isinstance(value, torch.Tensor) else value))
         self._pending.clear()
@@ -119,8 +146,14 @@ class TrainingPlot:
                 if name not in traces:
                     row = self._row(name)
                     where = dict(row=row, col=1) if row is not None else {}
-                    self.figure.add_scatter(x=[], y=[], mode="lines+markers", name=name,
-                                            marker=dict(size=3 if name == "loss" else 6), **where)
+                    self.figure.add_scatter(
+                        x=[],
+                        y=[],
+                        mode="lines+markers",
+                        name=name,
+                        marker=dict(size=3 if name == "loss" else 6),
+                        **where,
+                    )
                     traces[name] = self.figure.data[-1]
                 traces[name].x, traces[name].y = [p[0] for p in points], [p[1] for p in points]
         self.redraws += 1

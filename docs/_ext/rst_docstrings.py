@@ -53,7 +53,7 @@ def _blocks(text: str) -> str:
         pad = " " * base
         content = [b.strip() for b in body if b.strip()]
         if directive:
-            inline = stripped[len(".. math::"):].strip()
+            inline = stripped[len(".. math::") :].strip()
             out += [f"{pad}$$", *([pad + inline] if inline else []), *[pad + c for c in content], f"{pad}$$", ""]
         else:
             head = stripped[:-2].rstrip()

@@ -34,10 +34,16 @@ NOTEBOOK = ROOT / "notebooks" / "07_seeing_the_features.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM = os.environ.get("CORMORANT_LAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     # WebGL without a GPU: SwiftShader, which Chromium no longer falls back to by itself.
-    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
 ]
 RUN_ALL_TIMEOUT = 240  # seconds for every cell of one notebook (quick mode: 10–50 s of work on 2 cores)
 ARROW_RGB = (0x1A, 0x98, 0x50)  # cormorant_lab.viz._molecule_view.ARROW_COLOR
@@ -103,15 +109,33 @@ def jupyterlab(tmp_path_factory):
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "CORMORANT_LAB_QUICK": "1", "CORMORANT_LAB_ARTIFACTS": str(home / "exports"),
-           "JUPYTER_RUNTIME_DIR": str(home / ".runtime"), "JUPYTER_CONFIG_DIR": str(home / ".config")}
+    env = {
+        **os.environ,
+        "CORMORANT_LAB_QUICK": "1",
+        "CORMORANT_LAB_ARTIFACTS": str(home / "exports"),
+        "JUPYTER_RUNTIME_DIR": str(home / ".runtime"),
+        "JUPYTER_CONFIG_DIR": str(home / ".config"),
+    }
     env.pop("CORMORANT_LAB_SIZE", None)
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={home}", "--ServerApp.port_retries=0",
-               "--allow-root", "--LabApp.extension_manager=readonly",
-               f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={home / '.workspaces'}",
-               "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={home}",
+        "--ServerApp.port_retries=0",
+        "--allow-root",
+        "--LabApp.extension_manager=readonly",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={home / '.workspaces'}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     log = open(home / "jupyterlab.log", "wb")
     process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -135,8 +159,12 @@ def browser(tmp_path_factory):
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
         try:
             yield context
         finally:
@@ -206,7 +234,7 @@ def _screenshot(locator, name: str):
 
 def _pixels(image) -> list[tuple[int, int, int]]:
     data = image.convert("RGB").tobytes()  # portable across Pillow versions (getdata is deprecated)
-    return list(zip(data[0::3], data[1::3], data[2::3]))
+    return list(zip(data[0::3], data[1::3], data[2::3], strict=False))
 
 
 def _drawn_fraction(image) -> float:
@@ -216,8 +244,8 @@ def _drawn_fraction(image) -> float:
 
 
 def _changed_fraction(a, b) -> float:
-    pairs = list(zip(_pixels(a), _pixels(b)))
-    return sum(1 for p, q in pairs if max(abs(x - y) for x, y in zip(p, q)) > 40) / len(pairs)
+    pairs = list(zip(_pixels(a), _pixels(b), strict=False))
+    return sum(1 for p, q in pairs if max(abs(x - y) for x, y in zip(p, q, strict=False)) > 40) / len(pairs)
 
 
 def _arrow_fraction(image) -> float:
@@ -235,12 +263,17 @@ def _run_notebook(context, lab, name: str):
     # a workspace of its own (reset): the lab must not restore the previous notebook's tab, whose kernel is gone
     workspace = Path(name).stem.replace("_", "-")
     page.goto(f"{url}/lab/workspaces/{workspace}/tree/{name}?token={token}&reset")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.isReady"
-                           f" && window.jupyterapp.shell.currentWidget.context.path === {json.dumps(name)}", timeout=90_000)
-    page.evaluate("() => { const app = window.jupyterapp; app.shell.activateById(app.shell.currentWidget.id);"
-                  " return app.commands.execute('notebook:run-all-cells'); }")
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.isReady"
+        f" && window.jupyterapp.shell.currentWidget.context.path === {json.dumps(name)}",
+        timeout=90_000,
+    )
+    page.evaluate(
+        "() => { const app = window.jupyterapp; app.shell.activateById(app.shell.currentWidget.id);"
+        " return app.commands.execute('notebook:run-all-cells'); }"
+    )
     deadline, state = time.monotonic() + RUN_ALL_TIMEOUT, None
     while time.monotonic() < deadline:
         state = page.evaluate(NOTEBOOK_STATE)

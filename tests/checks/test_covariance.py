@@ -61,7 +61,9 @@ def test_translation_and_permutation_breaking_are_flagged():
 
 
 def test_invariant_outputs_and_pair_features():
-    def pair_harmonics(positions, charges):  # per-pair features (B, N, N, 1, 2l+1), covariant and permutation-equivariant
+    def pair_harmonics(
+        positions, charges
+    ):  # per-pair features (B, N, N, 1, 2l+1), covariant and permutation-equivariant
         relative = positions.unsqueeze(-2) - positions.unsqueeze(-3)
         return {"pairs": SO3Vec([y.unsqueeze(-2) for y in spherical_harmonics_all(2, relative)])}
 
@@ -103,7 +105,10 @@ def test_report_is_ready_for_notebooks():
     summary = report.summary()
     assert "\n" not in summary and "float64" in summary and "invariance —" in summary and "output, l=" in summary
     rows = report.to_rows()
-    assert [(row["check"], row["level"]) for row in rows if row["l"] is None] == [("translation", "all"), ("permutation", "all")]
+    assert [(row["check"], row["level"]) for row in rows if row["l"] is None] == [
+        ("translation", "all"),
+        ("permutation", "all"),
+    ]
     covariance_rows = [row for row in rows if row["check"] == "covariance"]
     assert [(row["level"], row["l"]) for row in covariance_rows] == [("output", 0), ("output", 1)]
     assert all(set(row) == {"check", "level", "l", "error", "norm"} for row in rows)

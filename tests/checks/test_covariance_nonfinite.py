@@ -9,7 +9,9 @@ from cormorant_lab.so3 import SO3Vec
 
 
 def _batch():
-    return torch.randn(2, 4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0)), torch.ones(2, 4, dtype=torch.long)
+    return torch.randn(2, 4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0)), torch.ones(
+        2, 4, dtype=torch.long
+    )
 
 
 def test_nan_output_fails():

@@ -96,7 +96,7 @@ def render_qm9_xyz(record: Mapping, smiles: str = "C", inchi: str = "InChI=1S/CH
 
     props = "\t".join(format_qm9_number(record[name]) for name in QM9_PROPERTY_NAMES)
     lines = [str(len(record["charges"])), f"gdb {record['index']}\t{props}\t"]
-    for z, (x, y, zz), q in zip(record["charges"], record["positions"], record["mulliken_charges"]):
+    for z, (x, y, zz), q in zip(record["charges"], record["positions"], record["mulliken_charges"], strict=False):
         lines.append("\t".join([chemical_symbols[int(z)], *(format_qm9_number(v) for v in (x, y, zz, q))]))
     lines += [
         "\t".join(["1000.0"] * max(1, 3 * len(record["charges"]) - 6)),

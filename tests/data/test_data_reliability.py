@@ -21,18 +21,26 @@ def test_non_finite_qm9_property_is_rejected_with_file_molecule_and_line(fixture
     fields = lines[1].split("\t")
     fields[12] = token  # U (fields: "gdb 1", A, B, C, mu, alpha, homo, lumo, gap, r2, zpve, U0, U)
     lines[1] = "\t".join(fields)
-    with pytest.raises(InvalidMoleculeError, match=rf"file 'x.xyz', molecule 1, line 2: property U = '{token}' is not finite"):
+    with pytest.raises(
+        InvalidMoleculeError, match=rf"file 'x.xyz', molecule 1, line 2: property U = '{token}' is not finite"
+    ):
         parse_qm9_xyz("\n".join(lines) + "\n", file="x.xyz")
     assert np.isfinite(read_qm9_xyz(fixtures_dir / "dsgdb9nsd_000001.xyz")["U0"])
 
 
 def test_non_finite_qm9pack_property_is_rejected():
-    row = {"Index": "7", "Elements": "['C', 'H', 'H', 'H', 'H']",
-           "XYZ_Ang": "[[0, 0, 0], [0.63, 0.63, 0.63], [-0.63, -0.63, 0.63], [-0.63, 0.63, -0.63], [0.63, -0.63, -0.63]]",
-           "Mulliken_pop": "[-0.5, 0.125, 0.125, 0.125, 0.125]", **{column: "1.0" for column in QM9PACK_COLUMNS}}
+    row = {
+        "Index": "7",
+        "Elements": "['C', 'H', 'H', 'H', 'H']",
+        "XYZ_Ang": "[[0, 0, 0], [0.63, 0.63, 0.63], [-0.63, -0.63, 0.63], [-0.63, 0.63, -0.63], [0.63, -0.63, -0.63]]",
+        "Mulliken_pop": "[-0.5, 0.125, 0.125, 0.125, 0.125]",
+        **{column: "1.0" for column in QM9PACK_COLUMNS},
+    }
     assert parse_qm9pack_row(row, file="qm9_part1.csv", line=9)["U0"] == 1.0
     row["GibbsFreeEnergy_298K_au"] = "nan"
-    with pytest.raises(InvalidMoleculeError, match=r"file 'qm9_part1.csv', molecule 7, line 9: property G = nan is not finite"):
+    with pytest.raises(
+        InvalidMoleculeError, match=r"file 'qm9_part1.csv', molecule 7, line 9: property G = nan is not finite"
+    ):
         parse_qm9pack_row(row, file="qm9_part1.csv", line=9)
 
 
@@ -72,7 +80,9 @@ def _cached(tmp_path):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-@pytest.mark.parametrize("served", [b"<html><body>503 Service Unavailable</body></html>", "short"], ids=["html-page", "cut-short"])
+@pytest.mark.parametrize(
+    "served", [b"<html><body>503 Service Unavailable</body></html>", "short"], ids=["html-page", "cut-short"]
+)
 def test_bad_md17_download_never_enters_the_cache(md17_remote, tmp_path, served):
     server, good = md17_remote
     server.files["md17_ethanol.npz"] = good[: len(good) // 2] if served == "short" else served  # status 200, "complete"
@@ -89,7 +99,10 @@ def test_corrupt_cache_entry_is_named_then_refetched(md17_remote, tmp_path):
     folder = tmp_path / "cache" / "md17"
     folder.mkdir(parents=True)
     (folder / "md17_ethanol.npz").write_bytes(b"<html>error</html>")
-    with pytest.warns(UserWarning), pytest.raises(DataFormatError, match=r"md17_ethanol.npz.*the cached file is corrupt"):
+    with (
+        pytest.warns(UserWarning),
+        pytest.raises(DataFormatError, match=r"md17_ethanol.npz.*the cached file is corrupt"),
+    ):
         load_md17("ethanol", source="md17", download=False)
     assert server.requests == []
     with pytest.warns(UserWarning):

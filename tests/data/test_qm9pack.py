@@ -33,7 +33,7 @@ def pack_rows() -> tuple[dict[int, tuple[str, dict[str, str]]], dict[str, list[s
             header[name] = next(csv.reader([f.readline()]))
             starts.append(int(f.readline().split(",", 2)[1]))
     bounds = starts[1:] + [10**9]
-    for name, start, stop in zip(_qm9pack.QM9PACK_FILES, starts, bounds):
+    for name, start, stop in zip(_qm9pack.QM9PACK_FILES, starts, bounds, strict=False):
         wanted = {i for i in INDICES if start <= i < stop}
         with open(folder / name, encoding="utf-8") as f:
             f.readline()

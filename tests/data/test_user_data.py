@@ -25,7 +25,9 @@ from cormorant_lab.data import (
 from cormorant_lab.data._units import BOHR_TO_ANGSTROM
 
 WATER = np.array([[0.0, 0.0, 0.119262], [0.0, 0.763239, -0.477047], [0.0, -0.763239, -0.477047]])
-METHANE = np.array([[0.0, 0.0, 0.0], [0.629, 0.629, 0.629], [-0.629, -0.629, 0.629], [-0.629, 0.629, -0.629], [0.629, -0.629, -0.629]])
+METHANE = np.array(
+    [[0.0, 0.0, 0.0], [0.629, 0.629, 0.629], [-0.629, -0.629, 0.629], [-0.629, 0.629, -0.629], [0.629, -0.629, -0.629]]
+)
 
 
 def _frames(n: int = 4, seed: int = 0):
@@ -43,7 +45,9 @@ def _extxyz(frames, energy_key: str, forces_key: str, extra: str = "") -> str:
     lines = []
     for symbols, positions, energy, forces in frames:
         lines.append(str(len(symbols)))
-        lines.append(f'Properties=species:S:1:pos:R:3:{forces_key}:R:3 {energy_key}={float(energy)!r} {extra}pbc="F F F"')
+        lines.append(
+            f'Properties=species:S:1:pos:R:3:{forces_key}:R:3 {energy_key}={float(energy)!r} {extra}pbc="F F F"'
+        )
         for s, r, f in zip(symbols, positions, forces, strict=True):
             lines.append(" ".join([s, *(repr(float(x)) for x in (*r, *f))]))
     return "\n".join(lines) + "\n"
@@ -105,8 +109,16 @@ def test_rmd17_release_layout(tmp_path):
     coords = WATER + rng.normal(scale=0.02, size=(6, 3, 3))
     energies, forces = -47000.0 + rng.normal(size=6), rng.normal(size=(6, 3, 3))
     path = tmp_path / "rmd17_water.npz"
-    np.savez(path, nuclear_charges=np.array([8, 1, 1]), coords=coords, energies=energies, forces=forces,
-             old_indices=np.arange(6), old_energies=energies + 1, old_forces=forces)
+    np.savez(
+        path,
+        nuclear_charges=np.array([8, 1, 1]),
+        coords=coords,
+        energies=energies,
+        forces=forces,
+        old_indices=np.arange(6),
+        old_energies=energies + 1,
+        old_forces=forces,
+    )
     dataset, metadata = load_dataset(path, energy_unit="kcal/mol")
     _check_frames(dataset, [(["O", "H", "H"], coords[i], energies[i], forces[i]) for i in range(6)])
     assert metadata["format"] == "npz" and metadata["n_compositions"] == 1

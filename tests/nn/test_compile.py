@@ -12,7 +12,6 @@ this network). ``CORMORANT_LAB_COMPILE_BACKEND=inductor`` runs them through indu
 import copy
 import os
 
-import pytest
 import torch
 
 from cormorant_lab.checks import random_molecules
@@ -28,7 +27,9 @@ def _pair(preset: str, device: str = "cpu"):
     eager.validate_inputs = False
     compiled = copy.deepcopy(eager)
     compiled.compile(fullgraph=True, backend=BACKEND)  # fullgraph: any graph break is an error
-    positions, charges = random_molecules(3, 6, species=eager.species, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    positions, charges = random_molecules(
+        3, 6, species=eager.species, dtype=torch.float64, generator=torch.Generator().manual_seed(3)
+    )
     charges[0, -1] = 0  # a padding atom
     return eager, compiled, positions.to(device), charges.to(device)
 
@@ -42,7 +43,7 @@ def test_compiled_qm9_training_step_equals_eager(device):
         y.square().sum().backward()
         results.append([y.detach(), *(p.grad for p in model.parameters())])
     assert all(g is not None for g in results[1])
-    for a, b in zip(*results):
+    for a, b in zip(*results, strict=False):
         torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-12)
 
 
@@ -55,7 +56,6 @@ def test_compiled_md17_energy_and_forces_equal_eager(device):
     assert f1[0, -1].abs().max() == 0  # the padding atom feels no force
 
 
-
 def test_layer_plans_are_exact_after_any_dtype_round_trip():
     """The CG plans a layer holds (what lets the compiled graph skip the cache) equal the cache's exact float64
     matrices after .to(float32).to(float64): they are converted from exact values, never from rounded ones."""
@@ -66,5 +66,5 @@ def test_layer_plans_are_exact_after_any_dtype_round_trip():
     cached = plans_for(3, 3, 3, torch.zeros((), dtype=torch.float64), "real", square=True)
     held = layer()
     assert [p.degrees for p in held] == [p.degrees for p in cached]
-    for mine, exact in zip(held, cached):
+    for mine, exact in zip(held, cached, strict=False):
         assert mine.matrix.dtype == torch.float64 and torch.equal(mine.matrix, exact.matrix)

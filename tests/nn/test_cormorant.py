@@ -18,7 +18,9 @@ def seeded_model(name: str, dtype=torch.float32, device="cpu", **overrides) -> C
 
 def molecules(model, batch, atoms, *, min_atoms=None, seed=1, dtype=torch.float64, device="cpu"):
     generator = torch.Generator().manual_seed(seed)
-    return random_molecules(batch, atoms, species=model.species, min_atoms=min_atoms, generator=generator, dtype=dtype, device=device)
+    return random_molecules(
+        batch, atoms, species=model.species, min_atoms=min_atoms, generator=generator, dtype=dtype, device=device
+    )
 
 
 # --- symmetry -------------------------------------------------------------------------------------------------------
@@ -33,8 +35,18 @@ def test_invariant_and_covariant_at_every_level_on_molecules_of_29_atoms(preset,
 
 
 def test_per_level_hyperparameters_and_a_hard_cutoff_keep_exact_covariance():
-    model = seeded_model("qm9", torch.float64, num_cg_levels=3, max_sh=[1, 3, 2], maxl=[2, 1, 3], num_channels=[3, 4, 5, 3],
-                         cutoff_type=["soft", "hard"], hard_cut_rad=[2.5, 3.0, 9.0], num_mpnn_layers=2, charge_power=1)
+    model = seeded_model(
+        "qm9",
+        torch.float64,
+        num_cg_levels=3,
+        max_sh=[1, 3, 2],
+        maxl=[2, 1, 3],
+        num_channels=[3, 4, 5, 3],
+        cutoff_type=["soft", "hard"],
+        hard_cut_rad=[2.5, 3.0, 9.0],
+        num_mpnn_layers=2,
+        charge_power=1,
+    )
     assert model.cormorant_cg.channels == [(4, 4), (5, 5), (3, 3, 3, 3)]  # level 1 reaches l ≤ 1 only
     positions, charges = molecules(model, 2, 8, min_atoms=6)
     report = check_covariance(model, positions, charges, n_rotations=1)
@@ -47,7 +59,9 @@ def test_the_checker_sees_the_symmetry_breaking_we_plant():
     model = seeded_model("md17", torch.float64)
     positions, charges = molecules(model, 2, 9)
     original = model.cormorant_cg.atom_levels[1].normalize.forward
-    model.cormorant_cg.atom_levels[1].normalize.forward = lambda vec: original(vec).apply(lambda p: p + 1e-6 * p[..., :1])
+    model.cormorant_cg.atom_levels[1].normalize.forward = lambda vec: original(vec).apply(
+        lambda p: p + 1e-6 * p[..., :1]
+    )
     report = check_covariance(model, positions, charges, n_rotations=1)
     assert report.rotation_error > 1e-9 and report.covariance_errors["atom_2"][1] > 1e-9
     assert report.covariance_errors["atom_1"][1] < 1e-12  # levels before the planted error stay exact
@@ -60,14 +74,18 @@ def test_a_molecules_prediction_ignores_padding_and_batch_mates(dtype):
     alone = [model(positions[b : b + 1, : sizes[b]], charges[b : b + 1, : sizes[b]]) for b in range(3)]
     # More padding, scattered padding positions (one padding atom on top of a real atom), other batch mates.
     padded_positions = torch.cat([positions, torch.zeros(3, 4, 3, dtype=dtype)], dim=1)
-    padded_positions[:, 8:] = torch.randn(3, 4, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64).to(dtype)
+    padded_positions[:, 8:] = torch.randn(3, 4, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64).to(
+        dtype
+    )
     padded_positions[:, 9] = padded_positions[:, 0]
     padded_charges = torch.cat([charges, torch.zeros(3, 4, dtype=charges.dtype)], dim=1)
     batched = model(padded_positions, padded_charges)
     tolerance = 1e-12 if dtype == torch.float64 else 1e-5
     for b in range(3):
         assert torch.allclose(batched[b], alone[b][0], rtol=tolerance, atol=tolerance)
-    assert torch.allclose(model(padded_positions[1:2], padded_charges[1:2])[0], batched[1], rtol=tolerance, atol=tolerance)
+    assert torch.allclose(
+        model(padded_positions[1:2], padded_charges[1:2])[0], batched[1], rtol=tolerance, atol=tolerance
+    )
 
 
 # --- forces ---------------------------------------------------------------------------------------------------------
@@ -85,7 +103,9 @@ def test_forces_are_minus_the_gradient_by_finite_differences(preset, device):
             for axis in range(3):
                 shift = torch.zeros_like(positions)
                 shift[:, atom, axis] = step
-                numerical[:, atom, axis] = -(model(positions + shift, charges) - model(positions - shift, charges)) / (2 * step)
+                numerical[:, atom, axis] = -(model(positions + shift, charges) - model(positions - shift, charges)) / (
+                    2 * step
+                )
     scale = float(forces.abs().max())
     assert scale > 1e-6  # a real check, not zeros compared with zeros
     assert torch.allclose(forces, numerical, rtol=1e-6, atol=1e-7 * scale)
@@ -144,7 +164,9 @@ def test_presets_have_the_references_defaults():
         config = model.config
         values = [config[key] for key in ("num_cg_levels", "maxl", "max_sh", "num_channels", "charge_power")]
         assert values == [4, 3, 3, 10, 2]
-        assert config["cutoff_type"] == ["learn"] and len(list(model.cormorant_cg.edge_levels[0].cutoff.parameters())) == 2
+        assert (
+            config["cutoff_type"] == ["learn"] and len(list(model.cormorant_cg.edge_levels[0].cutoff.parameters())) == 2
+        )
     assert qm9.species == [1, 6, 7, 8, 9] and qm9.config["input"] == "mpnn" and qm9.config["top"] == "pmlp"
     assert md17.config["input"] == "linear" and md17.config["top"] == "linear"
     with pytest.raises(ValueError, match="preset"):
@@ -229,10 +251,12 @@ def test_recomputing_in_the_backward_pass_changes_no_gradient(device):
         model.zero_grad(set_to_none=True)
         model(positions, charges).square().sum().backward()
         gradients.append([p.grad.clone() for p in model.parameters()])
-    for lean, plain in zip(*gradients):
+    for lean, plain in zip(*gradients, strict=False):
         assert torch.allclose(lean, plain, rtol=1e-11, atol=1e-14)
     # ... and the default recomputes for energies only, not when forces come from autograd
     model.recompute_in_backward = None
-    assert saved_activation_bytes(lambda: model(positions, charges).sum(), ignore=model.parameters()) < saved_activation_bytes(
+    assert saved_activation_bytes(
+        lambda: model(positions, charges).sum(), ignore=model.parameters()
+    ) < saved_activation_bytes(
         lambda: model(positions.clone().requires_grad_(True), charges).sum(), ignore=model.parameters()
     )

@@ -17,8 +17,11 @@ def per_level_rms(model: Cormorant, positions: torch.Tensor, charges: torch.Tens
     with torch.no_grad():
         levels = model.levels(positions, charges)
     mask = charges != 0
-    return {name: [float(p[mask].abs().square().sum(-1).mean().sqrt()) for p in vec.parts]
-            for name, vec in levels.items() if not name.startswith("edge")}
+    return {
+        name: [float(p[mask].abs().square().sum(-1).mean().sqrt()) for p in vec.parts]
+        for name, vec in levels.items()
+        if not name.startswith("edge")
+    }
 
 
 @pytest.fixture(scope="module")

@@ -24,11 +24,16 @@ from cormorant_lab.so3 import SO3Vec, cg_aggregate, cg_product, random_rotation
 
 
 def random_vec(batch_shape, channels, maxl, generator, dtype):
-    return SO3Vec([torch.randn(*batch_shape, c, 2 * l + 1, generator=generator, dtype=dtype) for l, c in zip(range(maxl + 1), channels)])
+    return SO3Vec(
+        [
+            torch.randn(*batch_shape, c, 2 * l + 1, generator=generator, dtype=dtype)
+            for l, c in zip(range(maxl + 1), channels, strict=False)
+        ]
+    )
 
 
 def relative_error(a: SO3Vec, b: SO3Vec) -> float:
-    return max(float((x - y).detach().norm() / y.detach().norm()) for x, y in zip(a.parts, b.parts))
+    return max(float((x - y).detach().norm() / y.detach().norm()) for x, y in zip(a.parts, b.parts, strict=False))
 
 
 def geometry_of(positions, charges, max_sh=3):
@@ -68,7 +73,7 @@ def test_normalization_is_covariant_bounded_and_near_identity_for_small_inputs(d
         assert (part.pow(2).sum((-2, -1)) / part.shape[-2]).max() < 1
     small = random_vec((4,), (6, 6, 6), 2, generator, dtype) * 1e-4
     assert relative_error(normalize(small), small) < 1e-7
-    assert all(torch.equal(p, q) for p, q in zip(CovariantNormalization("none")(big).parts, big.parts))
+    assert all(torch.equal(p, q) for p, q in zip(CovariantNormalization("none")(big).parts, big.parts, strict=False))
 
 
 def test_normalization_maps_zero_to_zero_with_finite_gradient():
@@ -109,7 +114,9 @@ def test_radial_functions_match_the_formula_and_vanish_off_neighbours():
 
 def test_radial_gradients_are_finite_at_self_and_padding_pairs():
     radial = RadialPolyTrig((3, 3)).double()
-    positions = torch.tensor([[[0.0, 0, 0], [0.0, 0.9, 0], [0.0, 0, 0], [0.0, 0, 0]]], dtype=torch.float64, requires_grad=True)
+    positions = torch.tensor(
+        [[[0.0, 0, 0], [0.0, 0.9, 0], [0.0, 0, 0], [0.0, 0, 0]]], dtype=torch.float64, requires_grad=True
+    )
     charges = torch.tensor([[8, 1, 0, 0]])  # padding atoms on top of a real atom and of each other
     radial(geometry_of(positions, charges)).sum().backward()
     assert torch.isfinite(positions.grad).all() and positions.grad[0, 2:].abs().max() == 0
@@ -167,7 +174,9 @@ def test_atom_level_is_covariant(atom_maxl, dtype, tolerance, generator):
     rotation = random_rotation(generator=generator, dtype=dtype)
     out = level(atoms, edges)
     assert out.channels == (4, 4, 4, 4)
-    assert relative_error(level(atoms.rotate(rotation), edges.rotate(rotation)), out.rotate(rotation)) <= 100 * tolerance
+    assert (
+        relative_error(level(atoms.rotate(rotation), edges.rotate(rotation)), out.rotate(rotation)) <= 100 * tolerance
+    )
 
 
 def test_atom_level_drops_degrees_nothing_reaches(generator):
@@ -185,7 +194,9 @@ def _textbook_atom_level(level: AtomLevel, atoms: SO3Vec, edges: SO3Vec) -> SO3V
 def _separable_edges(generator, batch=2, atoms=5, channels=4, max_sh=3):
     positions = torch.randn(batch, atoms, 3, generator=generator, dtype=torch.float64)
     geometry = geometry_of(positions, torch.ones(batch, atoms, dtype=torch.long), max_sh)
-    scalars = [torch.randn(batch, channels, atoms, atoms, generator=generator, dtype=torch.float64) for _ in range(max_sh + 1)]
+    scalars = [
+        torch.randn(batch, channels, atoms, atoms, generator=generator, dtype=torch.float64) for _ in range(max_sh + 1)
+    ]
     return SeparableEdges.of(scalars, geometry)
 
 
@@ -199,11 +210,13 @@ def test_atom_level_equals_its_textbook_form_with_gradients(atom_maxl, generator
     outputs, gradients = [], []
     for form in ("lean", "textbook"):
         out = level(atoms, edges) if form == "lean" else _textbook_atom_level(level, atoms, edges.materialize())
-        loss = sum((part * torch.linspace(-1, 1, part.numel(), dtype=part.dtype).view_as(part)).sum() ** 2 for part in out)
+        loss = sum(
+            (part * torch.linspace(-1, 1, part.numel(), dtype=part.dtype).view_as(part)).sum() ** 2 for part in out
+        )
         outputs.append(out)
         gradients.append(torch.autograd.grad(loss, [*leaves, *level.parameters()]))
     assert relative_error(outputs[0], outputs[1]) <= 1e-13
-    for lean, textbook in zip(*gradients):
+    for lean, textbook in zip(*gradients, strict=False):
         assert torch.allclose(lean, textbook, rtol=1e-11, atol=1e-13)
 
 
@@ -224,8 +237,12 @@ def test_edge_level_gradients_first_and_second(generator):
     level = EdgeLevel((2, 2), (2, 2), channels=2, max_sh=1, basis_set=(1, 1)).to(torch.float64)
     positions = torch.randn(1, 3, 3, generator=generator, dtype=torch.float64, requires_grad=True)
     charges = torch.tensor([[1, 6, 8]])
-    parts = tuple(torch.randn(1, 3, 2, 2 * l + 1, generator=generator, dtype=torch.float64, requires_grad=True) for l in range(2))
-    previous = tuple(torch.randn(1, 2, 3, 3, generator=generator, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    parts = tuple(
+        torch.randn(1, 3, 2, 2 * l + 1, generator=generator, dtype=torch.float64, requires_grad=True) for l in range(2)
+    )
+    previous = tuple(
+        torch.randn(1, 2, 3, 3, generator=generator, dtype=torch.float64, requires_grad=True) for _ in range(2)
+    )
     params = tuple(level.parameters())
 
     def loss(positions, *tensors):
@@ -251,5 +268,5 @@ def test_pair_dot_products_equal_their_plain_form_with_gradients(generator):
         grads = torch.autograd.grad((weight * dots).pow(2).sum(), inputs, create_graph=True)
         second = torch.autograd.grad(sum(g.pow(2).sum() for g in grads), inputs)
         results.append((dots.detach(), *grads, *second))
-    for lean, plain in zip(*results):
+    for lean, plain in zip(*results, strict=False):
         assert torch.allclose(lean, plain, rtol=1e-13, atol=1e-13)

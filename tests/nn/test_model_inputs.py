@@ -61,22 +61,32 @@ def test_numpy_inputs(model, batch):
     positions, charges = batch
     expected = model(positions, charges)
     assert torch.equal(model(positions.numpy(), charges.numpy()), expected)
-    assert torch.allclose(model(positions.numpy().astype(np.float32), charges.numpy().astype(np.int32)), expected, atol=1e-5)
+    assert torch.allclose(
+        model(positions.numpy().astype(np.float32), charges.numpy().astype(np.int32)), expected, atol=1e-5
+    )
     energy, forces = model.energy_and_forces(positions.numpy(), charges.numpy())
     expected_energy, expected_forces = model.energy_and_forces(positions, charges)
     assert torch.equal(energy, expected_energy) and torch.equal(forces, expected_forces)
     assert forces.shape == (2, 6, 3) and torch.allclose(energy, expected, rtol=1e-12, atol=0)
 
 
-@pytest.mark.parametrize("positions, charges, error, message", [
-    ([[[0.0, 0.0, 0.0]]], torch.tensor([[6]]), TypeError, r"positions must be a torch.Tensor or a numpy array, \(batch, atoms, 3\)"),
-    (np.zeros((1, 1, 3)), [[6]], TypeError, r"charges must be a torch.Tensor or a numpy array"),
-    (np.array([[["a", "b", "c"]]]), np.array([[6]]), TypeError, r"dtype <U1 cannot be used"),
-    (np.zeros((1, 1, 3)), np.array([[6.0]]), ValueError, r"charges must be an integer tensor"),
-    (np.zeros((1, 3)), np.array([[6]]), ValueError, r"positions must have shape \(batch, atoms, 3\)"),
-    (np.zeros((1, 2, 3)), np.array([[6]]), ValueError, r"charges must have shape \(batch, atoms\) = \(1, 2\)"),
-    (np.zeros((1, 1, 3)), np.array([[92]]), ValueError, r"unknown species: charge 92 at \(molecule 0, atom 0\)"),
-])
+@pytest.mark.parametrize(
+    "positions, charges, error, message",
+    [
+        (
+            [[[0.0, 0.0, 0.0]]],
+            torch.tensor([[6]]),
+            TypeError,
+            r"positions must be a torch.Tensor or a numpy array, \(batch, atoms, 3\)",
+        ),
+        (np.zeros((1, 1, 3)), [[6]], TypeError, r"charges must be a torch.Tensor or a numpy array"),
+        (np.array([[["a", "b", "c"]]]), np.array([[6]]), TypeError, r"dtype <U1 cannot be used"),
+        (np.zeros((1, 1, 3)), np.array([[6.0]]), ValueError, r"charges must be an integer tensor"),
+        (np.zeros((1, 3)), np.array([[6]]), ValueError, r"positions must have shape \(batch, atoms, 3\)"),
+        (np.zeros((1, 2, 3)), np.array([[6]]), ValueError, r"charges must have shape \(batch, atoms\) = \(1, 2\)"),
+        (np.zeros((1, 1, 3)), np.array([[92]]), ValueError, r"unknown species: charge 92 at \(molecule 0, atom 0\)"),
+    ],
+)
 def test_bad_inputs_say_what_is_expected(model, positions, charges, error, message):
     with pytest.raises(error, match=message):
         model(positions, charges)

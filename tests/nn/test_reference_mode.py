@@ -29,7 +29,7 @@ def fixture() -> dict[str, np.ndarray]:
 
 def reference_weights(fixture, preset: str) -> dict[str, torch.Tensor]:
     prefix = f"{preset}/weights/"
-    return {k[len(prefix):]: torch.from_numpy(v) for k, v in fixture.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: torch.from_numpy(v) for k, v in fixture.items() if k.startswith(prefix)}
 
 
 def fixture_model(fixture, preset: str, dtype: torch.dtype) -> ReferenceCormorant:
@@ -74,7 +74,9 @@ def test_forces_finite_and_equal_to_the_reference_s_finite_differences(fixture, 
     assert torch.isfinite(forces).all()
     np.testing.assert_allclose(forces.numpy()[finite], autograd[finite], rtol=1e-10, atol=1e-10)
     oracle, kinks = fixture[f"{preset}/forces_fd_float64"], fixture[f"{preset}/forces_fd_kinks"]
-    assert kinks.mean() < 0.01  # a LeakyReLU kink within h of the geometry: no difference quotient is a derivative there
+    assert (
+        kinks.mean() < 0.01
+    )  # a LeakyReLU kink within h of the geometry: no difference quotient is a derivative there
     smooth = ~kinks & (charges.numpy() > 0)[..., None]
     error = np.abs(forces.numpy() - oracle)[smooth].max()
     assert error <= 1e-6 * np.abs(oracle).max()  # central differences, h = 1e-6 Å
@@ -89,7 +91,9 @@ def test_round_trip_through_the_reference_layout(fixture, preset):
     assert all(torch.equal(back[k], weights[k]) for k in weights)
     config = json.loads(str(fixture[f"{preset}/config"]))
     again = from_reference(back, preset, **config)
-    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), model.state_dict().values()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(again.state_dict().values(), model.state_dict().values(), strict=False)
+    )
 
 
 def test_converter_names_what_is_wrong(fixture):
@@ -111,7 +115,9 @@ def test_reference_mode_is_covariant_through_the_shipped_checker(fixture, preset
     positions, charges = batch(fixture, preset, torch.float64)
     report = check_covariance(model, positions[:3], charges[:3], n_rotations=2)
     assert report.worst <= 1e-10, report.summary()
-    assert set(report.covariance_errors) >= {"input", "edge_1", "atom_1"} and len(report.covariance_errors["atom_1"]) == 4
+    assert (
+        set(report.covariance_errors) >= {"input", "edge_1", "atom_1"} and len(report.covariance_errors["atom_1"]) == 4
+    )
     # the levels really are complex and off the reality condition F_{-m} = (-1)^m conj(F_m)
     atom = model.levels(positions[:1], charges[:1])["atom_1"].parts[1]
     assert atom.is_complex() and (atom - atom.flip(-1).conj() * torch.tensor([-1.0, 1.0, -1.0])).abs().max() > 1e-3
@@ -121,7 +127,9 @@ def test_reference_mode_is_covariant_through_the_shipped_checker(fixture, preset
 def test_finite_forces_on_close_contacts_and_coincident_padding(preset):
     torch.manual_seed(0)
     model = Cormorant.from_preset(preset, reference=True, dtype=torch.float64, num_channels=3, num_cg_levels=2)
-    positions = torch.tensor([[[0.0, 0.0, 0.0], [0.02, 0.0, 0.0], [0.0, 1.1, 0.1], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]], dtype=torch.float64)
+    positions = torch.tensor(
+        [[[0.0, 0.0, 0.0], [0.02, 0.0, 0.0], [0.0, 1.1, 0.1], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]], dtype=torch.float64
+    )
     charges = torch.tensor([[6, 1, 8, 0, 0]])
     energy, forces = model.energy_and_forces(positions, charges)
     assert torch.isfinite(energy).all() and torch.isfinite(forces).all()
@@ -144,5 +152,5 @@ def test_lean_levels_equal_the_textbook_form_values_and_gradients(fixture):
     (e0, f0, g0), (e1, f1, g1) = results
     torch.testing.assert_close(e1, e0, rtol=1e-12, atol=0)
     torch.testing.assert_close(f1, f0, rtol=1e-10, atol=1e-12 * float(f0.abs().max()))
-    for a, b in zip(g1, g0):
+    for a, b in zip(g1, g0, strict=False):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12 * float(b.abs().max()))

@@ -18,14 +18,22 @@ from cormorant_lab.so3 import (
 
 
 def random_vec(batch, channels, maxl, dtype, generator, basis="real"):
-    parts = [torch.randn(*batch, channels, 2 * l + 1, generator=generator, dtype=torch.float64) for l in range(maxl + 1)]
+    parts = [
+        torch.randn(*batch, channels, 2 * l + 1, generator=generator, dtype=torch.float64) for l in range(maxl + 1)
+    ]
     if basis == "complex":
         parts = [p + 1j * torch.randn(p.shape, generator=generator, dtype=torch.float64) for p in parts]
-    return SO3Vec([p.to(dtype if basis == "real" else (torch.complex128 if dtype == torch.float64 else torch.complex64)) for p in parts], basis=basis)
+    return SO3Vec(
+        [
+            p.to(dtype if basis == "real" else (torch.complex128 if dtype == torch.float64 else torch.complex64))
+            for p in parts
+        ],
+        basis=basis,
+    )
 
 
 def relative_error(x: SO3Vec, y: SO3Vec) -> float:
-    num = sum(float((a - b).abs().pow(2).sum()) for a, b in zip(x, y))
+    num = sum(float((a - b).abs().pow(2).sum()) for a, b in zip(x, y, strict=False))
     den = sum(float(b.abs().pow(2).sum()) for b in y)
     return math.sqrt(num / den)
 
@@ -63,7 +71,9 @@ def test_matches_direct_sum_over_m(generator):
 def test_real_and_complex_products_agree(generator):
     a = random_vec((4,), 2, 3, torch.float64, generator)
     b = random_vec((4,), 2, 3, torch.float64, generator)
-    to_complex = lambda v: SO3Vec([p.to(torch.complex128) @ complex_to_real(l).conj() for l, p in enumerate(v)], basis="complex")
+    to_complex = lambda v: SO3Vec(
+        [p.to(torch.complex128) @ complex_to_real(l).conj() for l, p in enumerate(v)], basis="complex"
+    )
     real_out = cg_product(a, b, 3)
     complex_out = cg_product(to_complex(a), to_complex(b), 3)
     # Pieces of pairs with odd l1 + l2 + l carry the phase -i of the real-basis convention.
@@ -108,7 +118,9 @@ def test_broadcast_single_channel_and_gradients(generator):
     out = cg_product(a, b, 2)
     assert out.channels == output_channels(4, 2, 2, 2)
     inputs = [p.detach().requires_grad_(True) for p in a]
-    assert torch.autograd.gradcheck(lambda *ps: sum(q.pow(2).sum() for q in cg_product(SO3Vec(list(ps)), b, 2)), tuple(inputs))
+    assert torch.autograd.gradcheck(
+        lambda *ps: sum(q.pow(2).sum() for q in cg_product(SO3Vec(list(ps)), b, 2)), tuple(inputs)
+    )
 
 
 def test_bad_inputs_raise(generator):
@@ -129,7 +141,6 @@ def test_follows_device_and_dtype(device, dtype, generator):
     a = random_vec((2,), 3, 2, dtype, generator).to(device)
     out = cg_product(a, a, 3)
     assert out.device.type == device and out.dtype == dtype
-
 
 
 def test_second_derivatives_for_forces(generator):

@@ -23,7 +23,7 @@ def random_vec(batch, channels, maxl, generator, dtype=torch.float64):
 
 
 def relative_error(x: SO3Vec, y: SO3Vec) -> float:
-    num = sum(float((a - b).pow(2).sum()) for a, b in zip(x, y))
+    num = sum(float((a - b).pow(2).sum()) for a, b in zip(x, y, strict=False))
     return math.sqrt(num / sum(float(b.pow(2).sum()) for b in y))
 
 
@@ -52,7 +52,9 @@ def test_square_symmetry_signs_come_from_the_tables(basis):
         for l2 in range(4):
             for l in range(abs(l1 - l2), l1 + l2 + 1):
                 swapped = clebsch_gordan(l2, l1, l, basis=basis).transpose(0, 1)
-                assert torch.allclose(swapped, (-1) ** (l1 + l2 - l) * clebsch_gordan(l1, l2, l, basis=basis), atol=1e-14)
+                assert torch.allclose(
+                    swapped, (-1) ** (l1 + l2 - l) * clebsch_gordan(l1, l2, l, basis=basis), atol=1e-14
+                )
 
 
 def test_square_is_covariant(dtype, tolerance, generator):
@@ -64,12 +66,14 @@ def test_square_is_covariant(dtype, tolerance, generator):
 def separable_inputs(generator, batch=2, atoms=5, channels=3, max_sh=3, atom_maxl=2):
     vectors = torch.randn(batch, atoms, atoms, 3, generator=generator, dtype=torch.float64)
     harmonics = spherical_harmonics_all(max_sh, vectors)
-    scalars = [torch.randn(batch, channels, atoms, atoms, generator=generator, dtype=torch.float64) for _ in range(max_sh + 1)]
+    scalars = [
+        torch.randn(batch, channels, atoms, atoms, generator=generator, dtype=torch.float64) for _ in range(max_sh + 1)
+    ]
     return scalars, list(harmonics), random_vec((batch, atoms), channels, atom_maxl, generator)
 
 
 def materialized(scalars, harmonics) -> SO3Vec:
-    return SO3Vec([g.movedim(-3, -1).unsqueeze(-1) * y.unsqueeze(-2) for g, y in zip(scalars, harmonics)])
+    return SO3Vec([g.movedim(-3, -1).unsqueeze(-1) * y.unsqueeze(-2) for g, y in zip(scalars, harmonics, strict=False)])
 
 
 @pytest.mark.parametrize("maxl", [1, 3, 5])
@@ -128,11 +132,11 @@ def test_separable_aggregate_in_row_blocks_equals_the_materialized_one(generator
     weights = [torch.randn(p.shape, generator=generator, dtype=torch.float64) for p in plain(*inputs)]
     results = []
     for form in (lean, plain):
-        loss = sum((w * p).sum() for w, p in zip(weights, form(*inputs)))
+        loss = sum((w * p).sum() for w, p in zip(weights, form(*inputs), strict=False))
         grads = torch.autograd.grad(loss, inputs, create_graph=True)
         second = torch.autograd.grad(sum((g * g).sum() for g in grads), inputs)
         results.append((form(*inputs).apply(torch.detach), grads, second))
     (out, grads, second), (expected, expected_grads, expected_second) = results
     assert relative_error(out, expected) <= 1e-13
-    for got, want in zip((*grads, *second), (*expected_grads, *expected_second)):
+    for got, want in zip((*grads, *second), (*expected_grads, *expected_second), strict=False):
         assert torch.allclose(got, want, rtol=1e-12, atol=1e-12)

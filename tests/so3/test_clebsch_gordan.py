@@ -67,7 +67,10 @@ def test_random_sample_up_to_10_equals_sympy():
 def test_squared_form_is_exact_fraction():
     sign, square = clebsch_gordan_squared(2, 1, 1, 0, 2, 1)
     assert sign * math.sqrt(square) == pytest.approx(float(CG(2, 1, 1, 0, 2, 1).doit()), abs=1e-16)
-    assert square.denominator > 0 and sympy.Rational(square.numerator, square.denominator) == CG(2, 1, 1, 0, 2, 1).doit() ** 2
+    assert (
+        square.denominator > 0
+        and sympy.Rational(square.numerator, square.denominator) == CG(2, 1, 1, 0, 2, 1).doit() ** 2
+    )
 
 
 def test_float_blocks_match_exact_values_up_to_10():
@@ -85,7 +88,10 @@ def test_float_blocks_match_exact_values_up_to_10():
 def test_orthogonality_up_to_10(basis):
     for l1, l2 in itertools.product(range(11), repeat=2):
         # Stacking every l in the triangle gives a square orthogonal matrix (d1 d2) x (d1 d2).
-        columns = [clebsch_gordan(l1, l2, l, basis=basis).reshape((2 * l1 + 1) * (2 * l2 + 1), -1) for l in range(abs(l1 - l2), l1 + l2 + 1)]
+        columns = [
+            clebsch_gordan(l1, l2, l, basis=basis).reshape((2 * l1 + 1) * (2 * l2 + 1), -1)
+            for l in range(abs(l1 - l2), l1 + l2 + 1)
+        ]
         matrix = torch.cat(columns, dim=1)
         assert matrix.shape[0] == matrix.shape[1]
         identity = torch.eye(matrix.shape[0], dtype=matrix.dtype)
@@ -127,7 +133,9 @@ def test_real_basis_blocks_are_real_and_cached_copies():
     ax, bx = a[[2, 0, 1]], b[[2, 0, 1]]  # to (x, y, z)
     cross = torch.linalg.cross(ax, bx)[[1, 2, 0]]
     ratio = coupled / cross
-    assert torch.allclose(ratio, ratio[0].expand(3), atol=1e-14) and abs(abs(ratio[0].item()) - 1 / math.sqrt(2)) < 1e-14
+    assert (
+        torch.allclose(ratio, ratio[0].expand(3), atol=1e-14) and abs(abs(ratio[0].item()) - 1 / math.sqrt(2)) < 1e-14
+    )
     block[0, 0, 0] = 99.0
     assert clebsch_gordan(1, 1, 1, basis="real")[0, 0, 0] != 99.0
 
@@ -140,7 +148,13 @@ def test_dtype_and_device_follow_arguments(device):
 
 @pytest.mark.parametrize(
     "args, message",
-    [((-1, 1, 1), "non-negative"), ((1.5, 1, 1), "integer"), ((1, 1, 3), "triangle"), ((4, 1, 2), "triangle"), ((True, 1, 1), "integer")],
+    [
+        ((-1, 1, 1), "non-negative"),
+        ((1.5, 1, 1), "integer"),
+        ((1, 1, 3), "triangle"),
+        ((4, 1, 2), "triangle"),
+        ((True, 1, 1), "integer"),
+    ],
 )
 def test_bad_degrees_raise_value_error(args, message):
     with pytest.raises(ValueError, match=message):

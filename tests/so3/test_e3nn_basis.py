@@ -19,14 +19,18 @@ DEGREES = range(7)
 
 def test_l1_is_the_cyclic_permutation_and_e3nn_orders_xyz():
     q1 = real_to_e3nn(1)
-    assert torch.equal(q1.round(), torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=torch.float64))
+    assert torch.equal(
+        q1.round(), torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=torch.float64)
+    )
     assert (q1 - q1.round()).abs().max() < 1e-14
     v = torch.tensor([[0.3, -1.2, 0.7]], dtype=torch.float64)
     unit = v / v.norm()
     scale = (3 / (4 * torch.pi)) ** 0.5
     # ours: (y, z, x); e3nn: (x, y, z)
     assert torch.allclose(spherical_harmonics(1, v, basis="real"), scale * unit[:, [1, 2, 0]], atol=1e-14)
-    assert torch.allclose(o3.spherical_harmonics(1, v, normalize=True, normalization="integral"), scale * unit, atol=1e-14)
+    assert torch.allclose(
+        o3.spherical_harmonics(1, v, normalize=True, normalization="integral"), scale * unit, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("l", DEGREES)
@@ -84,7 +88,17 @@ def test_one_default_basis_everywhere():
             continue
         if "basis" in parameters and parameters["basis"].default is not inspect.Parameter.empty:
             defaults[name] = parameters["basis"].default
-    assert {"spherical_harmonics", "spherical_harmonics_all", "wigner_d", "wigner_d_all", "clebsch_gordan", "SO3Vec"} <= set(defaults)
+    assert {
+        "spherical_harmonics",
+        "spherical_harmonics_all",
+        "wigner_d",
+        "wigner_d_all",
+        "clebsch_gordan",
+        "SO3Vec",
+    } <= set(defaults)
     assert set(defaults.values()) == {"real"}, defaults
     v = torch.randn(4, 3, dtype=torch.float64)
-    assert not spherical_harmonics(2, v).is_complex() and not wigner_d(2, random_rotation(dtype=torch.float64)).is_complex()
+    assert (
+        not spherical_harmonics(2, v).is_complex()
+        and not wigner_d(2, random_rotation(dtype=torch.float64)).is_complex()
+    )

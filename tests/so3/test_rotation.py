@@ -12,13 +12,26 @@ from cormorant_lab.so3 import check_rotation, euler_to_rotation, random_rotation
 
 def test_euler_zyz_closed_form():
     rz = euler_to_rotation(math.pi / 2, 0.0, 0.0)
-    assert torch.allclose(rz @ torch.tensor([1.0, 0, 0], dtype=torch.float64), torch.tensor([0.0, 1, 0], dtype=torch.float64), atol=1e-15)
+    assert torch.allclose(
+        rz @ torch.tensor([1.0, 0, 0], dtype=torch.float64), torch.tensor([0.0, 1, 0], dtype=torch.float64), atol=1e-15
+    )
     ry = euler_to_rotation(0.0, math.pi / 2, 0.0)
-    assert torch.allclose(ry @ torch.tensor([0.0, 0, 1], dtype=torch.float64), torch.tensor([1.0, 0, 0], dtype=torch.float64), atol=1e-15)
+    assert torch.allclose(
+        ry @ torch.tensor([0.0, 0, 1], dtype=torch.float64), torch.tensor([1.0, 0, 0], dtype=torch.float64), atol=1e-15
+    )
 
 
 def test_euler_roundtrip_including_poles(generator):
-    rotations = torch.cat([random_rotation(20, generator=generator), euler_to_rotation(torch.tensor([0.3, -2.0], dtype=torch.float64), torch.tensor([0.0, math.pi], dtype=torch.float64), torch.tensor([0.0, 0.0], dtype=torch.float64))])
+    rotations = torch.cat(
+        [
+            random_rotation(20, generator=generator),
+            euler_to_rotation(
+                torch.tensor([0.3, -2.0], dtype=torch.float64),
+                torch.tensor([0.0, math.pi], dtype=torch.float64),
+                torch.tensor([0.0, 0.0], dtype=torch.float64),
+            ),
+        ]
+    )
     alpha, beta, gamma = rotation_to_euler(rotations)
     assert torch.allclose(euler_to_rotation(alpha, beta, gamma), rotations, atol=1e-12)
 
@@ -44,7 +57,9 @@ def test_random_rotation_is_haar():
 
 def test_uniform_euler_angles_fail_the_same_test():
     g = torch.Generator().manual_seed(0)
-    alpha, beta, gamma = (torch.rand(4000, generator=g, dtype=torch.float64) * s for s in (2 * math.pi, math.pi, 2 * math.pi))
+    alpha, beta, gamma = (
+        torch.rand(4000, generator=g, dtype=torch.float64) * s for s in (2 * math.pi, math.pi, 2 * math.pi)
+    )
     assert min(haar_pvalues(euler_to_rotation(alpha, beta, gamma))) < 1e-6
 
 

@@ -7,7 +7,10 @@ from cormorant_lab.so3 import SO3Vec, random_rotation
 
 
 def make(channels=(2, 3, 4), batch=(5,), dtype=torch.float64, generator=None, basis="real"):
-    parts = [torch.randn(*batch, c, 2 * l + 1, generator=generator, dtype=torch.float64).to(dtype) for l, c in enumerate(channels)]
+    parts = [
+        torch.randn(*batch, c, 2 * l + 1, generator=generator, dtype=torch.float64).to(dtype)
+        for l, c in enumerate(channels)
+    ]
     if basis == "complex":
         parts = [p.to(torch.complex128) for p in parts]
     return SO3Vec(parts, basis=basis)
@@ -66,9 +69,9 @@ def test_invariants_do_not_change_under_rotation(basis, generator):
     v, w = make(generator=generator, basis=basis), make(generator=generator, basis=basis)
     rotation = random_rotation(generator=generator)
     rv, rw = v.rotate(rotation), w.rotate(rotation)
-    for before, after in zip(v.squared_norms(), rv.squared_norms()):
+    for before, after in zip(v.squared_norms(), rv.squared_norms(), strict=False):
         assert torch.allclose(before, after, atol=1e-12)
-    for before, after in zip(v.dot(w), rv.dot(rw)):
+    for before, after in zip(v.dot(w), rv.dot(rw), strict=False):
         assert torch.allclose(before, after, atol=1e-12)
     assert torch.allclose(rv.scalars(), v.scalars(), atol=1e-14)
     if basis == "real":

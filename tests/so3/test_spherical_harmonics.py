@@ -21,7 +21,7 @@ def sympy_ynm(l, m, vectors):
     x, y, z = vectors.T
     polar = np.arccos(z / np.linalg.norm(vectors, axis=1))
     azimuth = np.arctan2(y, x)
-    return np.array([complex(function(t, p)) for t, p in zip(polar, azimuth)])
+    return np.array([complex(function(t, p)) for t, p in zip(polar, azimuth, strict=False)])
 
 
 @pytest.mark.parametrize("l", range(7))
@@ -112,7 +112,10 @@ def test_gradient_matches_finite_differences(generator):
     vectors = random_vectors(4, generator).requires_grad_(True)
 
     def f(v):
-        return sum((h**2 * torch.linspace(0.5, 2.0, h.shape[-1], dtype=h.dtype)).sum() for h in spherical_harmonics_all(5, v, basis="real"))
+        return sum(
+            (h**2 * torch.linspace(0.5, 2.0, h.shape[-1], dtype=h.dtype)).sum()
+            for h in spherical_harmonics_all(5, v, basis="real")
+        )
 
     assert torch.autograd.gradcheck(f, (vectors,), eps=1e-6, atol=1e-8)
 
@@ -126,7 +129,9 @@ def test_float32_agrees_with_float64(generator, device):
         assert (h32.double() - h64).abs().max() < 1e-5
 
 
-@pytest.mark.parametrize("bad, message", [(torch.zeros(4, 2), r"\(\.\.\., 3\)"), (torch.zeros(4, 3, dtype=torch.int64), "floating")])
+@pytest.mark.parametrize(
+    "bad, message", [(torch.zeros(4, 2), r"\(\.\.\., 3\)"), (torch.zeros(4, 3, dtype=torch.int64), "floating")]
+)
 def test_bad_vectors_raise(bad, message):
     with pytest.raises(ValueError, match=message):
         spherical_harmonics(1, bad, basis="complex")

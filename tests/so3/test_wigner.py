@@ -41,14 +41,21 @@ def test_agrees_with_sympy_rotation_d():
         for l in range(4):
             ours = wigner_d(l, rotation, basis="complex").numpy()
             sympy_d = np.array(
-                [[complex(Rotation.D(l, m, mp, alpha, beta, gamma).doit().evalf()) for mp in range(-l, l + 1)] for m in range(-l, l + 1)]
+                [
+                    [complex(Rotation.D(l, m, mp, alpha, beta, gamma).doit().evalf()) for mp in range(-l, l + 1)]
+                    for m in range(-l, l + 1)
+                ]
             )
             assert np.abs(ours - sympy_d.conj()).max() < 1e-13
 
 
 def test_identity_and_z_rotation_closed_form():
     for l in range(5):
-        assert torch.allclose(wigner_d(l, torch.eye(3, dtype=torch.float64), basis="complex"), torch.eye(2 * l + 1, dtype=torch.complex128), atol=1e-13)
+        assert torch.allclose(
+            wigner_d(l, torch.eye(3, dtype=torch.float64), basis="complex"),
+            torch.eye(2 * l + 1, dtype=torch.complex128),
+            atol=1e-13,
+        )
         # Rotating the argument about z by α shifts φ by α: Y_l^m(R r) = e^{i m α} Y_l^m(r).
         alpha = 0.8
         d = wigner_d(l, euler_to_rotation(alpha, 0.0, 0.0), basis="complex")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from ase import units
+
 try:  # newer ASE renamed it
     from ase.md.velocitydistribution import thermalize_momenta
 except ImportError:
@@ -89,7 +90,10 @@ def test_the_nve_criterion_catches_forces_that_are_not_minus_the_gradient(traine
 
         def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
             super().calculate(atoms, properties, system_changes)
-            self.results = {"energy": self.inner.get_potential_energy(self.atoms), "forces": 1.3 * self.inner.get_forces(self.atoms)}
+            self.results = {
+                "energy": self.inner.get_potential_energy(self.atoms),
+                "forces": 1.3 * self.inner.get_forces(self.atoms),
+            }
 
     potential, total = nve_run(to_ase_atoms(task.test[0]), ScaledForces(CormorantCalculator(trained)))
     assert not conserves_energy(potential, total)
@@ -129,7 +133,9 @@ def test_cormorant_load_and_predict_on_ase_atoms(tmp_path):
     from cormorant_lab.nn import Cormorant
     from cormorant_lab.train import save_model
 
-    model = Cormorant.from_preset("md17", species=(1, 6, 8), num_cg_levels=1, num_channels=2, maxl=1, max_sh=1, dtype=torch.float64)
+    model = Cormorant.from_preset(
+        "md17", species=(1, 6, 8), num_cg_levels=1, num_channels=2, maxl=1, max_sh=1, dtype=torch.float64
+    )
     model.target_mean.fill_(-3.5)
     path = save_model(model, tmp_path / "model.pt", metadata={"units": "kcal/mol"})
     restored = Cormorant.load(path)

@@ -36,8 +36,18 @@ def trained(make_trainer, tmp_path):
 @pytest.fixture
 def make_trainer(task, tiny_model, quick_config):
     def build(out, task=task, callbacks=(), **config):
-        return Trainer(tiny_model(), task.train, task.valid, quick_config(**config), target="energy", units=task.units,
-                       output_dir=out, callbacks=callbacks, metadata={"task": task.spec})
+        return Trainer(
+            tiny_model(),
+            task.train,
+            task.valid,
+            quick_config(**config),
+            target="energy",
+            units=task.units,
+            output_dir=out,
+            callbacks=callbacks,
+            metadata={"task": task.spec},
+        )
+
     return build
 
 
@@ -61,8 +71,11 @@ def test_a_malicious_checkpoint_is_refused_and_its_payload_never_runs(trained, t
 def test_a_newer_format_is_named(tmp_path):
     path = tmp_path / "future.pt"
     torch.save({"format": "cormorant_lab/99", "model_state": {}}, path)
-    with pytest.raises(CheckpointError, match=r"format 'cormorant_lab/99', written by a newer cormorant_lab; this "
-                                              r"version reads cormorant_lab/1, cormorant_lab/2"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"format 'cormorant_lab/99', written by a newer cormorant_lab; this "
+        r"version reads cormorant_lab/1, cormorant_lab/2",
+    ):
         read_checkpoint(path)
     torch.save({"format": "other_tool/3"}, path)
     with pytest.raises(CheckpointError, match=r"not a cormorant_lab checkpoint \(format 'other_tool/3'"):
@@ -124,11 +137,14 @@ def test_sigterm_saves_like_ctrl_c(make_trainer, tmp_path):
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(molecule="malonaldehyde"), "molecule: checkpoint 'ethanol', this run 'malonaldehyde'"),
-    (dict(n_train=30), "n_train: checkpoint 40, this run 30"),
-    (dict(split_seed=1), "split_seed: checkpoint 0, this run 1"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(molecule="malonaldehyde"), "molecule: checkpoint 'ethanol', this run 'malonaldehyde'"),
+        (dict(n_train=30), "n_train: checkpoint 40, this run 30"),
+        (dict(split_seed=1), "split_seed: checkpoint 0, this run 1"),
+    ],
+)
 def test_resume_refuses_other_data(trained, make_trainer, change, message):
     spec = {**trained.metadata["task"], **change}
     other = load_task(**{k: v for k, v in spec.items() if k != "dataset"}, dataset=spec["dataset"])

@@ -9,7 +9,19 @@ from cormorant_lab.cli import main
 from cormorant_lab.train import read_checkpoint, save_atomic
 
 TINY = ["--num-cg-levels", "1", "--num-channels", "2", "--maxl", "1", "--max-sh", "1"]
-SMALL = ["--n-train", "20", "--n-valid", "10", "--n-test", "10", "--batch-size", "10", "--no-progress", "--threads", "1"]
+SMALL = [
+    "--n-train",
+    "20",
+    "--n-valid",
+    "10",
+    "--n-test",
+    "10",
+    "--batch-size",
+    "10",
+    "--no-progress",
+    "--threads",
+    "1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +101,8 @@ def test_train_compiled_on_energies(tmp_path, capsys, monkeypatch):
     original = torch.nn.Module.compile
     monkeypatch.setattr(torch.nn.Module, "compile", lambda self, **kw: original(self, **{**kw, "backend": "aot_eager"}))
     out = tmp_path / "c"
-    assert main(["train", "--epochs", "1", "--output", str(out), "--compile", "--force-weight", "0", *TINY, *SMALL]) == 0
+    assert (
+        main(["train", "--epochs", "1", "--output", str(out), "--compile", "--force-weight", "0", *TINY, *SMALL]) == 0
+    )
     assert (out / "best.pt").exists()
     assert read_checkpoint(out / "last.pt")["train_config"]["compile"] is True

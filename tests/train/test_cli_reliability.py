@@ -18,15 +18,29 @@ from cormorant_lab.cli import main
 from cormorant_lab.train import configure_threads, read_checkpoint, save_atomic
 
 TINY = ["--num-cg-levels", "1", "--num-channels", "2", "--maxl", "1", "--max-sh", "1"]
-SMALL = ["--n-train", "20", "--n-valid", "10", "--n-test", "10", "--batch-size", "10", "--no-progress", "--threads", "1"]
+SMALL = [
+    "--n-train",
+    "20",
+    "--n-valid",
+    "10",
+    "--n-test",
+    "10",
+    "--batch-size",
+    "10",
+    "--no-progress",
+    "--threads",
+    "1",
+]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture
 def no_data(monkeypatch):
     """Any attempt to load a dataset fails the test: validation must come first."""
+
     def forbidden(*args, **kwargs):
         raise AssertionError("data were loaded before the arguments were validated")
+
     monkeypatch.setattr(train_package, "load_task", forbidden)
 
 
@@ -36,33 +50,36 @@ def _error_line(capsys):
     return err
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--epochs", "0"], "--epochs 0: must be positive"),
-    (["--epochs", "-3"], "--epochs -3: must be positive"),
-    (["--batch-size", "0"], "--batch-size 0: must be positive"),
-    (["--lr-init", "-1"], "--lr-init -1.0: must be positive"),
-    (["--lr-init", "nan"], "--lr-init nan: must be a finite number"),
-    (["--lr-final", "0.1"], "--lr-final 0.1 is above --lr-init 0.001"),
-    (["--time-budget", "-5"], "--time-budget -5.0: must be positive"),
-    (["--n-train", "0"], "--n-train 0: must be positive"),
-    (["--n-test", "-1"], "--n-test -1: must be 0 or more"),
-    (["--threads", "0"], "--threads 0: must be positive"),
-    (["--num-cg-levels", "0"], "--num-cg-levels 0: must be positive"),
-    (["--num-channels", "0"], "--num-channels 0: must be positive"),
-    (["--maxl", "-1"], "--maxl -1: must be 0 or more"),
-    (["--force-weight", "-1"], "--force-weight -1.0: must be 0 or more"),
-    (["--force-weight", "inf"], "--force-weight inf: must be a finite number"),
-    (["--device", "cuda:99"], "--device cuda:99: "),
-    (["--device", "toaster"], "--device 'toaster': not a device name"),
-    (["--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
-    (["--dataset", "qm10"], "argument --dataset: invalid choice: 'qm10'"),
-    (["--molecule", "water"], "--molecule 'water': unknown molecule for source 'bundled'"),
-    (["--source", "rmd17", "--molecule", "water"], "known: aspirin, azobenzene"),
-    (["--dataset", "qm9", "--target", "U1"], "--target 'U1': unknown QM9 target"),
-    (["--target", "U0"], "--target 'U0': MD-17 has one target"),
-    (["--compile"], "--compile trains on energies only"),  # MD-17 trains on forces by default
-    (["--dataset", "qm9", "--compile", "--force-weight", "1"], "--compile trains on energies only"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--epochs", "0"], "--epochs 0: must be positive"),
+        (["--epochs", "-3"], "--epochs -3: must be positive"),
+        (["--batch-size", "0"], "--batch-size 0: must be positive"),
+        (["--lr-init", "-1"], "--lr-init -1.0: must be positive"),
+        (["--lr-init", "nan"], "--lr-init nan: must be a finite number"),
+        (["--lr-final", "0.1"], "--lr-final 0.1 is above --lr-init 0.001"),
+        (["--time-budget", "-5"], "--time-budget -5.0: must be positive"),
+        (["--n-train", "0"], "--n-train 0: must be positive"),
+        (["--n-test", "-1"], "--n-test -1: must be 0 or more"),
+        (["--threads", "0"], "--threads 0: must be positive"),
+        (["--num-cg-levels", "0"], "--num-cg-levels 0: must be positive"),
+        (["--num-channels", "0"], "--num-channels 0: must be positive"),
+        (["--maxl", "-1"], "--maxl -1: must be 0 or more"),
+        (["--force-weight", "-1"], "--force-weight -1.0: must be 0 or more"),
+        (["--force-weight", "inf"], "--force-weight inf: must be a finite number"),
+        (["--device", "cuda:99"], "--device cuda:99: "),
+        (["--device", "toaster"], "--device 'toaster': not a device name"),
+        (["--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
+        (["--dataset", "qm10"], "argument --dataset: invalid choice: 'qm10'"),
+        (["--molecule", "water"], "--molecule 'water': unknown molecule for source 'bundled'"),
+        (["--source", "rmd17", "--molecule", "water"], "known: aspirin, azobenzene"),
+        (["--dataset", "qm9", "--target", "U1"], "--target 'U1': unknown QM9 target"),
+        (["--target", "U0"], "--target 'U0': MD-17 has one target"),
+        (["--compile"], "--compile trains on energies only"),  # MD-17 trains on forces by default
+        (["--dataset", "qm9", "--compile", "--force-weight", "1"], "--compile trains on energies only"),
+    ],
+)
 def test_bad_train_arguments_are_one_line_before_any_data(arguments, message, tmp_path, capsys, no_data):
     assert main(["train", "--output", str(tmp_path / "out"), *arguments]) == 2
     err = _error_line(capsys)
@@ -72,9 +89,12 @@ def test_bad_train_arguments_are_one_line_before_any_data(arguments, message, tm
 
 def test_unwritable_output_fails_before_training(tmp_path, capsys, no_data):
     (tmp_path / "file").write_text("x")
-    for output, message in [("", "--output is empty"), (str(tmp_path / "file"), "exists and is not a folder"),
-                            (str(tmp_path / "file" / "sub"), "is a file, not a folder"),
-                            ("/proc/cormorant_lab_test/run", "cannot write in /proc")]:
+    for output, message in [
+        ("", "--output is empty"),
+        (str(tmp_path / "file"), "exists and is not a folder"),
+        (str(tmp_path / "file" / "sub"), "is a file, not a folder"),
+        ("/proc/cormorant_lab_test/run", "cannot write in /proc"),
+    ]:
         assert main(["train", "--output", output]) == 2
         assert message in _error_line(capsys)
     if os.geteuid() != 0:  # root writes into read-only folders
@@ -123,24 +143,38 @@ def test_fetch_qm9_prefers_qm9pack(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(data_package, "load_qm9", lambda **k: calls.append(k) or ("QM9 dataset", {"source": "qm9pack"}))
     assert main(["fetch", "qm9"]) == 0
-    assert calls == [{"source": "auto", "download": True}]  # auto: the cache, else qm9pack when installed, else the archive
+    assert calls == [
+        {"source": "auto", "download": True}
+    ]  # auto: the cache, else qm9pack when installed, else the archive
     assert "source qm9pack" in capsys.readouterr().out
 
 
 def test_help_is_fast_imports_no_torch_and_shows_defaults():
-    code = ("import sys, contextlib, io\nfrom cormorant_lab.cli import main\nout = io.StringIO()\n"
-            "with contextlib.redirect_stdout(out):\n    main(['train', '--help'])\n"
-            "heavy = [m for m in ('torch', 'numpy', 'ase', 'scipy') if m in sys.modules]\n"
-            "print(repr(out.getvalue())); print(heavy)")
+    code = (
+        "import sys, contextlib, io\nfrom cormorant_lab.cli import main\nout = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n    main(['train', '--help'])\n"
+        "heavy = [m for m in ('torch', 'numpy', 'ase', 'scipy') if m in sys.modules]\n"
+        "print(repr(out.getvalue())); print(heavy)"
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={**os.environ, "PYTHONPATH": ROOT, "COLUMNS": "250"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": ROOT, "COLUMNS": "250"},
+    )
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
     text, heavy = result.stdout.strip().splitlines()
     assert heavy == "[]" and cpu < 1.0, (heavy, cpu)
     assert "(default: 256)" in text and "(default: 0.001)" in text and "``" not in text
-    top = subprocess.run([sys.executable, "-m", "cormorant_lab.cli", "--help"], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": ROOT}).stdout
+    top = subprocess.run(
+        [sys.executable, "-m", "cormorant_lab.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    ).stdout
     assert "``" not in top and "train" in top
 
 
@@ -151,11 +185,14 @@ def run(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("change, message", [
-    (["--molecule", "malonaldehyde"], "molecule: checkpoint 'ethanol', this run 'malonaldehyde'"),
-    (["--n-train", "30"], "n_train: checkpoint 20, this run 30"),
-    (["--split-seed", "3"], "split_seed: checkpoint 0, this run 3"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (["--molecule", "malonaldehyde"], "molecule: checkpoint 'ethanol', this run 'malonaldehyde'"),
+        (["--n-train", "30"], "n_train: checkpoint 20, this run 30"),
+        (["--split-seed", "3"], "split_seed: checkpoint 0, this run 3"),
+    ],
+)
 def test_resume_refuses_another_task(run, change, message, capsys):
     before = read_checkpoint(run / "last.pt")
     arguments = [a for a in SMALL if a not in ("--n-train", "20")] if "--n-train" in change else SMALL
@@ -184,8 +221,9 @@ def test_empty_splits_are_reported_not_nan(tmp_path, capsys):
 
 def test_non_finite_predictions_are_an_error_not_nan_json(run, tmp_path, capsys):
     payload = read_checkpoint(run / "best.pt")
-    payload["model_state"] = {k: (torch.full_like(v, math.nan) if v.is_floating_point() else v)
-                              for k, v in payload["model_state"].items()}
+    payload["model_state"] = {
+        k: (torch.full_like(v, math.nan) if v.is_floating_point() else v) for k, v in payload["model_state"].items()
+    }
     save_atomic(payload, tmp_path / "nan.pt")
     assert main(["evaluate", str(tmp_path / "nan.pt"), "--json"]) == 1
     captured = capsys.readouterr()

@@ -13,8 +13,15 @@ def _varied_dataset() -> MoleculeDataset:
     records = []
     for i in range(23):
         n = int(rng.integers(2, 9))  # molecules of 2 to 8 atoms: batches of different widths
-        records.append({"charges": rng.choice([1, 6, 8], size=n), "positions": rng.normal(size=(n, 3)),
-                        "energy": float(rng.normal()), "forces": rng.normal(size=(n, 3)), "index": i})
+        records.append(
+            {
+                "charges": rng.choice([1, 6, 8], size=n),
+                "positions": rng.normal(size=(n, 3)),
+                "energy": float(rng.normal()),
+                "forces": rng.normal(size=(n, 3)),
+                "index": i,
+            }
+        )
     return MoleculeDataset.from_records(records)
 
 
@@ -23,11 +30,13 @@ def test_device_batches_equal_collated_batches(device):
     order = list(np.random.default_rng(1).permutation(len(dataset)))
     batches = _DeviceBatches(dataset, torch.device(device), torch.float32)
     got = list(batches.batches(order, 5, skip=1))
-    expected = [batch_to(collate_molecules([dataset[i] for i in order[k : k + 5]]), device, torch.float32)
-                for k in range(5, len(order), 5)]
+    expected = [
+        batch_to(collate_molecules([dataset[i] for i in order[k : k + 5]]), device, torch.float32)
+        for k in range(5, len(order), 5)
+    ]
     assert len(got) == len(expected) == 4
     widths = set()
-    for mine, theirs in zip(got, expected):
+    for mine, theirs in zip(got, expected, strict=False):
         tensors = {key for key, value in theirs.items() if isinstance(value, torch.Tensor)}
         assert set(mine) == tensors
         for key in tensors:

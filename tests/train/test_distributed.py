@@ -27,12 +27,16 @@ def _train(out_dir):
 def _worker(rank, port, out_dir, queue):
     import os
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank)
+    )
     info = init_distributed("gloo")
     try:
         trainer, result, test = _train(out_dir if info.is_main else None)
         params = torch.cat([p.detach().reshape(-1) for p in trainer.model.parameters()])
-        queue.put((rank, params.tolist(), [h["train_loss"] for h in result.history], test))  # plain data: the process exits
+        queue.put(
+            (rank, params.tolist(), [h["train_loss"] for h in result.history], test)
+        )  # plain data: the process exits
     finally:
         dist.destroy_process_group()
 
@@ -55,7 +59,9 @@ def test_ddp_matches_a_single_process(tmp_path):
 
     for rank in (0, 1):
         params, losses, test = outputs[rank]
-        torch.testing.assert_close(torch.tensor(params, dtype=torch.float64), single_params, rtol=1e-9, atol=1e-10)  # same global batch, averaged grads
+        torch.testing.assert_close(
+            torch.tensor(params, dtype=torch.float64), single_params, rtol=1e-9, atol=1e-10
+        )  # same global batch, averaged grads
         assert losses == pytest.approx([h["train_loss"] for h in result.history], rel=1e-9)
         assert test == pytest.approx(single_test, rel=1e-9)  # metrics summed over both shards
     assert (tmp_path / "ddp" / "last.pt").exists()

@@ -18,8 +18,20 @@ def test_cosine_schedule_closed_form():
 
 def test_paper_defaults_and_bad_values():
     config = TrainConfig()
-    assert (config.batch_size, config.lr_init, config.lr_final, config.amsgrad, config.force_weight) == (25, 1e-3, 1e-5, True, 0.0)
-    for bad in (dict(lr_final=1e-2), dict(energy_weight=0.0), dict(dtype="float16"), dict(batch_size=0), dict(time_budget=-1)):
+    assert (config.batch_size, config.lr_init, config.lr_final, config.amsgrad, config.force_weight) == (
+        25,
+        1e-3,
+        1e-5,
+        True,
+        0.0,
+    )
+    for bad in (
+        dict(lr_final=1e-2),
+        dict(energy_weight=0.0),
+        dict(dtype="float16"),
+        dict(batch_size=0),
+        dict(time_budget=-1),
+    ):
         with pytest.raises(ValueError):
             TrainConfig(**bad)
     with pytest.raises(ValueError, match="unknown TrainConfig fields"):
@@ -43,8 +55,12 @@ def test_per_species_references_recover_additive_energies():
 def test_metrics_are_reported_in_the_paper_units(tiny_model):
     model = tiny_model()
     task = load_task("md17", molecule="ethanol", n_train=10, n_valid=5, n_test=5)
-    in_kcal = evaluate_model(model, task.test, "energy", TargetUnits("energy", "kcal/mol", "kcal/mol", 1.0, "kcal/mol/Å"), forces=True)
-    in_milli = evaluate_model(model, task.test, "energy", TargetUnits("energy", "kcal/mol", "mkcal/mol", 1000.0, "mkcal/mol/Å"), forces=True)
+    in_kcal = evaluate_model(
+        model, task.test, "energy", TargetUnits("energy", "kcal/mol", "kcal/mol", 1.0, "kcal/mol/Å"), forces=True
+    )
+    in_milli = evaluate_model(
+        model, task.test, "energy", TargetUnits("energy", "kcal/mol", "mkcal/mol", 1000.0, "mkcal/mol/Å"), forces=True
+    )
     for key in in_kcal:
         assert in_milli[key] == pytest.approx(1000 * in_kcal[key], rel=1e-12)
     # an untrained model predicts ~0 kcal/mol against totals of ~-7100: the MAE is the mean |E|
@@ -54,8 +70,15 @@ def test_metrics_are_reported_in_the_paper_units(tiny_model):
 
 def test_time_budget_stops_and_anneals(task, tiny_model, quick_config, tmp_path):
     rates = []
-    trainer = Trainer(tiny_model(), task.train, task.valid, quick_config(epochs=10_000, time_budget=2.0, calibration_steps=2),
-                      units=task.units, output_dir=tmp_path, callbacks=[lambda e: rates.append(e.lr) if e.kind == "step" else None])
+    trainer = Trainer(
+        tiny_model(),
+        task.train,
+        task.valid,
+        quick_config(epochs=10_000, time_budget=2.0, calibration_steps=2),
+        units=task.units,
+        output_dir=tmp_path,
+        callbacks=[lambda e: rates.append(e.lr) if e.kind == "step" else None],
+    )
     result = trainer.fit()
     assert result.stop_reason == "time budget" and result.step < 10_000 * 4
     assert rates[-1] < 0.2 * rates[0]  # the shortened horizon let the cosine schedule anneal

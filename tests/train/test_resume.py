@@ -8,19 +8,28 @@ import torch
 from cormorant_lab.train import CheckpointError, NonFiniteLossError, Trainer, read_checkpoint, save_atomic
 
 
-
 def _losses(recorded):
     def callback(event):
         if event.kind == "step":
             recorded.append(float(event.loss))
+
     return callback
 
 
 @pytest.fixture
 def make(task, tiny_model, quick_config):
     def build(out, callbacks=(), **config):
-        return Trainer(tiny_model(), task.train, task.valid, quick_config(**config), target="energy", units=task.units,
-                       output_dir=out, callbacks=callbacks)
+        return Trainer(
+            tiny_model(),
+            task.train,
+            task.valid,
+            quick_config(**config),
+            target="energy",
+            units=task.units,
+            output_dir=out,
+            callbacks=callbacks,
+        )
+
     return build
 
 

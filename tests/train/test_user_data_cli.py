@@ -29,8 +29,10 @@ def _write_emt_water_in_kcal_per_mol(path, n=40):
         energy, forces = atoms.get_potential_energy() * EV_TO_KCAL_PER_MOL, atoms.get_forces() * EV_TO_KCAL_PER_MOL
         energies.append(energy)
         lines += ["3", f'Properties=species:S:1:pos:R:3:forces:R:3 energy={float(energy)!r} pbc="F F F"']
-        lines += [" ".join([s, *(repr(float(x)) for x in (*r, *f))]) for s, r, f in
-                  zip(atoms.get_chemical_symbols(), atoms.positions, forces, strict=True)]
+        lines += [
+            " ".join([s, *(repr(float(x)) for x in (*r, *f))])
+            for s, r, f in zip(atoms.get_chemical_symbols(), atoms.positions, forces, strict=True)
+        ]
     path.write_text("\n".join(lines) + "\n")
     return np.array(energies)
 
@@ -39,13 +41,41 @@ def test_train_on_your_own_file_then_predict_and_run_md(tmp_path, capsys):
     data = tmp_path / "water.xyz"
     energies = _write_emt_water_in_kcal_per_mol(data)
     out = tmp_path / "run"
-    assert main(["train", "--data", str(data), "--energy-unit", "kcal/mol", "--split-fractions", "0.5", "0.25", "0.25",
-                 "--epochs", "2", "--batch-size", "10", "--output", str(out), "--no-progress", "--threads", "1", *TINY]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--energy-unit",
+                "kcal/mol",
+                "--split-fractions",
+                "0.5",
+                "0.25",
+                "0.25",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "10",
+                "--output",
+                str(out),
+                "--no-progress",
+                "--threads",
+                "1",
+                *TINY,
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "test (10 molecules, best-on-validation model): energy MAE" in printed
     assert "kcal/mol," in printed and "kcal/mol/Å" in printed
     task = read_checkpoint(out / "best.pt")["metadata"]["task"]
-    assert task["dataset"] == "file" and task["energy_unit"] == "kcal/mol" and (task["n_train"], task["n_test"]) == (20, 10)
+    assert (
+        task["dataset"] == "file"
+        and task["energy_unit"] == "kcal/mol"
+        and (task["n_train"], task["n_test"]) == (20, 10)
+    )
 
     assert main(["evaluate", str(out / "best.pt"), "--split", "test"]) == 0
     assert "kcal/mol/Å" in capsys.readouterr().out
@@ -69,5 +99,19 @@ def test_data_without_energy_unit_is_refused(tmp_path, capsys):
     _write_emt_water_in_kcal_per_mol(data, n=4)
     assert main(["train", "--data", str(data), "--output", str(tmp_path / "run"), "--no-progress"]) == 2
     assert "--energy-unit" in capsys.readouterr().err
-    assert main(["train", "--data", str(data), "--energy-unit", "kJ/mol", "--output", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--energy-unit",
+                "kJ/mol",
+                "--output",
+                str(tmp_path / "run"),
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "unknown energy_unit 'kJ/mol'" in capsys.readouterr().err

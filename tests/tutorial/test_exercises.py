@@ -28,8 +28,16 @@ CLOSED_FORMS = {
     "parity_sign": (lambda l: 1 - 2 * (l % 2), {}),
     "inversion_is_rotation": (False, {}),
     "mirror_same_energy": (False, {}),
-    "gated_nonlinearity": (lambda f: SO3Vec([f[0] ** 3] + [p * (1 + n.unsqueeze(-1)) for p, n in zip(f.parts[1:], f.norms()[1:])]), {}),
-    "broken_levels": (("atom_2", "edge_3", "atom_3"), {"levels": ("input", "edge_1", "atom_1", "edge_2", "atom_2", "edge_3", "atom_3"), "broken_at": "atom_2"}),
+    "gated_nonlinearity": (
+        lambda f: SO3Vec(
+            [f[0] ** 3] + [p * (1 + n.unsqueeze(-1)) for p, n in zip(f.parts[1:], f.norms()[1:], strict=False)]
+        ),
+        {},
+    ),
+    "broken_levels": (
+        ("atom_2", "edge_3", "atom_3"),
+        {"levels": ("input", "edge_1", "atom_1", "edge_2", "atom_2", "edge_3", "atom_3"), "broken_at": "atom_2"},
+    ),
     "l1_arrow_direction": ((0.5, -2.0, 1.0), {"features": (-2.0, 1.0, 0.5)}),
     "ellipsoid_volume": (1.0, {}),
 }
@@ -57,7 +65,9 @@ def test_wrong_answers_are_rejected_with_a_hint(capsys):
 
 def test_answers_may_be_tensors_or_sympy_numbers():
     assert check_answer("cg_11_1m1_00", sympy.sqrt(3) / 3, verbose=False)
-    assert check_answer("y10_north_pole", torch.tensor(math.sqrt(3 / (4 * math.pi)), dtype=torch.float64), verbose=False)
+    assert check_answer(
+        "y10_north_pole", torch.tensor(math.sqrt(3 / (4 * math.pi)), dtype=torch.float64), verbose=False
+    )
     assert check_answer("level1_channels", torch.tensor([12, 4, 4]), channels=4, max_sh=2, maxl=3, verbose=False)
 
 
@@ -86,9 +96,15 @@ def test_show_solution_prints_without_running(capsys):
     assert "answer = 1 / math.sqrt(3)" in out and "✓" not in out
 
 
-@pytest.mark.parametrize("wrong, reason", [
-    (-1 / math.sqrt(3), "wrong sign"), (2 / math.sqrt(3), "factor of 2"), (0.1, "not this value"), ("0.57", "number"),
-])
+@pytest.mark.parametrize(
+    "wrong, reason",
+    [
+        (-1 / math.sqrt(3), "wrong sign"),
+        (2 / math.sqrt(3), "factor of 2"),
+        (0.1, "not this value"),
+        ("0.57", "number"),
+    ],
+)
 def test_wrong_numbers_say_why(wrong, reason, capsys):
     assert not check_answer("cg_11_1m1_00", wrong)
     assert reason in capsys.readouterr().out
@@ -106,5 +122,7 @@ def test_judges_reject_wrong_code_and_say_why(capsys):
     assert not check_answer("gated_nonlinearity", lambda f: 1 / 0)
     assert "ZeroDivisionError" in capsys.readouterr().out
     assert not check_answer("inversion_is_rotation", True) and not check_answer("inversion_is_rotation", "no")
-    assert not check_answer("broken_levels", ("atom_1",), levels=("input", "edge_1", "atom_1", "edge_2"), broken_at="atom_1")
+    assert not check_answer(
+        "broken_levels", ("atom_1",), levels=("input", "edge_1", "atom_1", "edge_2"), broken_at="atom_1"
+    )
     assert not check_answer("l1_arrow_direction", (1.0, 0.0, 0.0), features=(1.0, 0.0, 0.0))  # (y, z, x) order

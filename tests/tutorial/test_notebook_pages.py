@@ -40,11 +40,18 @@ def test_no_solution_runs_or_shows(path):
     for index, cell in enumerate(_cells(path)):
         source = "".join(cell["source"])
         meta = cell.get("metadata", {})
-        assert "solution" not in meta.get("tags", []) and not meta.get("jupyter", {}).get("source_hidden"), (path.name, index)
+        assert "solution" not in meta.get("tags", []) and not meta.get("jupyter", {}).get("source_hidden"), (
+            path.name,
+            index,
+        )
         if cell["cell_type"] == "code":
             for line in source.splitlines():
-                assert not re.match(r"\s*show_solution\(", line), f"{path.name} cell {index}: show_solution is for the learner"
-                assert not line.lstrip().startswith("# Solution"), f"{path.name} cell {index}: a solution in the notebook"
+                assert not re.match(r"\s*show_solution\(", line), (
+                    f"{path.name} cell {index}: show_solution is for the learner"
+                )
+                assert not line.lstrip().startswith("# Solution"), (
+                    f"{path.name} cell {index}: a solution in the notebook"
+                )
             if "check_answer(" in source:
                 # the learner's cell: the answer is still open (None), the checker only reports
                 assert re.search(r"answer = None|return None", source), f"{path.name} cell {index}: a filled-in answer"

@@ -9,17 +9,28 @@ import torch
 from cormorant_lab.data import MoleculeDataset
 from cormorant_lab.nn import Cormorant
 from cormorant_lab.train import TrainConfig, Trainer, fit_standardization
-from cormorant_lab.tutorial import (atom_counting_mae, atom_counting_prediction, covariance_bar_chart, learning_curve_figure,
-                                    log_range, notebook_threads, power_law_slope, train)
+from cormorant_lab.tutorial import (
+    atom_counting_mae,
+    atom_counting_prediction,
+    covariance_bar_chart,
+    learning_curve_figure,
+    log_range,
+    notebook_threads,
+    power_law_slope,
+    train,
+)
 
 
 def _water(n=12, seed=0):
     rng = np.random.default_rng(seed)
     records = []
     for i in range(n):
-        positions = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]) + rng.normal(scale=0.05, size=(3, 3))
-        records.append({"charges": np.array([8, 1, 1]), "positions": positions, "energy": float(np.sum(positions ** 2)),
-                        "index": i})
+        positions = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]) + rng.normal(
+            scale=0.05, size=(3, 3)
+        )
+        records.append(
+            {"charges": np.array([8, 1, 1]), "positions": positions, "energy": float(np.sum(positions**2)), "index": i}
+        )
     return MoleculeDataset.from_records(records)
 
 
@@ -49,7 +60,9 @@ def test_interrupt_in_the_first_epoch_keeps_the_weights_and_a_rerun_continues(tm
     run = train(trainer)
     assert run.interrupted and run.history == [] and run.train_losses() is None and not run.restored_best
     assert run.steps == 2 and not trainer.best_path.exists()
-    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))  # learned something, kept it
+    assert any(
+        not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=False)
+    )  # learned something, kept it
     assert "Stopped by you" in run.summary() and "no epoch finished" in run.summary()
     again = train(trainer)  # the learner runs the cell again: it continues, it does not start over
     assert again.stop_reason == "completed" and again.steps == trainer.state.total_steps and again.restored_best
@@ -69,8 +82,9 @@ def test_notebook_threads():
 
 def test_learning_curve_axes_frame_the_data_and_the_reference():
     """plotly's add_hline put its label at 10^y on log axes (a 1e21 axis for a 0.1–1 eV curve); ours cannot."""
-    figure = learning_curve_figure([250, 1000, 4000], [900.0, 600.0, 400.0], unit="meV", target="U0",
-                                   references={"paper": 11.0})
+    figure = learning_curve_figure(
+        [250, 1000, 4000], [900.0, 600.0, 400.0], unit="meV", target="U0", references={"paper": 11.0}
+    )
     low, high = figure.layout.yaxis.range
     assert low <= math.log10(11.0) and high >= math.log10(900.0) and high - low < 3
     assert not figure.layout.annotations and not figure.layout.shapes
@@ -95,7 +109,9 @@ def test_atom_counting_matches_an_independent_least_squares_fit():
     for i in range(30):
         charges = rng.choice([1, 6, 8], size=rng.integers(3, 8))
         energy = sum(true[int(z)] for z in charges) + rng.normal(scale=0.01)
-        records.append({"charges": charges, "positions": rng.normal(size=(len(charges), 3)) * 2, "U0": energy, "index": i})
+        records.append(
+            {"charges": charges, "positions": rng.normal(size=(len(charges), 3)) * 2, "U0": energy, "index": i}
+        )
     data = MoleculeDataset.from_records(records)
     stats = fit_standardization(data, "U0", [1, 6, 8], per_species=True)
     predicted = atom_counting_prediction(data, stats, [1, 6, 8])

@@ -8,7 +8,9 @@ def test_quick_mode_on(value):
     assert quick_mode({"CORMORANT_LAB_QUICK": value}) is True
 
 
-@pytest.mark.parametrize("environ", [{}, {"CORMORANT_LAB_QUICK": ""}, {"CORMORANT_LAB_QUICK": "0"}, {"CORMORANT_LAB_QUICK": "False"}])
+@pytest.mark.parametrize(
+    "environ", [{}, {"CORMORANT_LAB_QUICK": ""}, {"CORMORANT_LAB_QUICK": "0"}, {"CORMORANT_LAB_QUICK": "False"}]
+)
 def test_quick_mode_off(environ):
     assert quick_mode(environ) is False
 

@@ -31,7 +31,9 @@ def test_plot_on_sphere_returns_a_small_figure():
     figure = plot_on_sphere(values, points, title="Y_2,-2")
     assert len(figure.data) == 1 and figure.layout.width == 320
     radius = (figure.data[0].x ** 2 + figure.data[0].y ** 2 + figure.data[0].z ** 2) ** 0.5
-    assert abs(radius.max() - float(values.abs().max())) < 1e-6  # drawn in float32  # radial=True: the lobe radius is |f|
+    assert (
+        abs(radius.max() - float(values.abs().max())) < 1e-6
+    )  # drawn in float32  # radial=True: the lobe radius is |f|
 
 
 def test_plot_on_sphere_adds_to_subplots_and_rejects_complex_values():

@@ -15,9 +15,18 @@ def _toy_dataset(n=5):
     rng = np.random.default_rng(0)
     records = []
     for i in range(n):
-        positions = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]) + rng.normal(scale=0.05, size=(3, 3))
-        records.append({"charges": np.array([8, 1, 1]), "positions": positions, "energy": float(i),
-                        "forces": rng.normal(size=(3, 3)), "index": i})
+        positions = np.array([[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]) + rng.normal(
+            scale=0.05, size=(3, 3)
+        )
+        records.append(
+            {
+                "charges": np.array([8, 1, 1]),
+                "positions": positions,
+                "energy": float(i),
+                "forces": rng.normal(size=(3, 3)),
+                "index": i,
+            }
+        )
     return MoleculeDataset.from_records(records)
 
 
@@ -70,9 +79,12 @@ def test_learning_exercises_are_registered_and_checkable():
     assert check_answer("md17_labels_per_frame", 28, n_atoms=9, verbose=False)
     assert check_answer("kcal_per_mol_in_ev", 1 / 23.0605, verbose=False)
     # methane: C + 4 H in the U0 column of atomref.txt
-    assert check_answer("qm9_atomref_u0", (-37.846772 - 4 * 0.500273) * 27.211386, charges=(6, 1, 1, 1, 1), verbose=False)
+    assert check_answer(
+        "qm9_atomref_u0", (-37.846772 - 4 * 0.500273) * 27.211386, charges=(6, 1, 1, 1, 1), verbose=False
+    )
     kinetic = 0.5 * (3 * 6 - 3) * 8.617333e-5 * 500
     assert check_answer("equipartition_kinetic_energy", kinetic, n_atoms=6, temperature_K=500, verbose=False)
-    assert not check_answer("equipartition_kinetic_energy", 1.5 * 6 * 8.617333e-5 * 500, n_atoms=6, temperature_K=500,
-                            verbose=False)
+    assert not check_answer(
+        "equipartition_kinetic_energy", 1.5 * 6 * 8.617333e-5 * 500, n_atoms=6, temperature_K=500, verbose=False
+    )
     assert math.isclose(EXERCISES["kcal_per_mol_in_ev"].expected(), 0.0433641, rel_tol=1e-5)

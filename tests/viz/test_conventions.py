@@ -11,8 +11,8 @@ from cormorant_lab import viz
 from cormorant_lab.checks import check_covariance
 from cormorant_lab.data import load_md17
 from cormorant_lab.nn import Cormorant
-from cormorant_lab.tutorial import plot_on_sphere, sphere_grid
 from cormorant_lab.so3 import spherical_harmonics
+from cormorant_lab.tutorial import plot_on_sphere, sphere_grid
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
@@ -82,7 +82,9 @@ def test_l1_arrows_are_visible_beside_the_bonds():
     visible = viz.arrow_visible_lengths(scene)
     long = lengths >= 0.5 * scene.arrow_length
     assert long.sum() >= 3
-    bond_lengths = torch.stack([(scene.positions[i] - scene.positions[j]).norm() for i, j in viz.bonds(scene.positions, scene.charges)])
+    bond_lengths = torch.stack(
+        [(scene.positions[i] - scene.positions[j]).norm() for i, j in viz.bonds(scene.positions, scene.charges)]
+    )
     # every long arrow shows at least 0.4 Å (a third of a bond) of itself; together, a third of all arrow length
     assert float(visible[long].min()) >= max(0.4, float(bond_lengths.mean()) / 3), visible
     assert float(visible.sum() / lengths.sum()) >= 0.3

@@ -23,7 +23,7 @@ def test_slider_changes_the_figure(explorer):
     after = [list(trace.y) for trace in explorer.figure.data[:4]]
     assert len(after[0]) == len(before[0]) + 1  # one more output point
     assert after[1] == before[1]  # "before" bars are the reference
-    assert max(abs(a - b) for a, b in zip(after[2], before[2])) > 1e-3  # the "after" bars moved
+    assert max(abs(a - b) for a, b in zip(after[2], before[2], strict=False)) > 1e-3  # the "after" bars moved
     assert explorer.figure.data[4].z is not None and len(explorer.figure.data[4].y) >= 2
     assert heat_before is not None
 
@@ -31,7 +31,7 @@ def test_slider_changes_the_figure(explorer):
 def test_features_turn_as_d_of_r_predicts(explorer):
     explorer.set_angles(30, 70, 200)
     after, predicted = explorer.figure.data[2].y, explorer.figure.data[3].y
-    assert max(abs(a - p) for a, p in zip(after, predicted)) < 1e-10
+    assert max(abs(a - p) for a, p in zip(after, predicted, strict=False)) < 1e-10
     rotation = euler_to_rotation(*(math.radians(a) for a in (30, 70, 200)))
     assert torch.allclose(explorer.rotation, rotation)
     reference = explorer.scene.rotated(torch.eye(3, dtype=torch.float64))

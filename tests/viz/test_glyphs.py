@@ -31,7 +31,9 @@ def test_l1_map_is_the_harmonics_order(generator):
 def test_l2_basis_is_the_harmonics_quadratic_forms(generator):
     r = torch.randn(20, 3, generator=generator, dtype=torch.float64)
     forms = torch.einsum("ni,mij,nj->nm", r, L2_BASIS, r)
-    assert torch.allclose(L2_HARMONIC_SCALE * forms, spherical_harmonics(2, r, basis="real", normalize=False), atol=1e-13)
+    assert torch.allclose(
+        L2_HARMONIC_SCALE * forms, spherical_harmonics(2, r, basis="real", normalize=False), atol=1e-13
+    )
 
 
 def test_l2_basis_is_orthonormal_symmetric_traceless():
@@ -62,7 +64,10 @@ def test_glyphs_rotate_as_d_of_r_says(dtype, generator):
     assert (l1_to_vector(rotated_f1) - (r @ l1_to_vector(f1).unsqueeze(-1)).squeeze(-1)).abs().max() < tolerance
     expected = r @ l2_to_tensor(f2) @ r.transpose(-1, -2)
     assert (l2_to_tensor(rotated_f2) - expected).abs().max() < tolerance
-    m, m_rotated = ellipsoid_matrix(l2_to_tensor(f2), radius=0.3, scale=1.0), ellipsoid_matrix(l2_to_tensor(rotated_f2), radius=0.3, scale=1.0)
+    m, m_rotated = (
+        ellipsoid_matrix(l2_to_tensor(f2), radius=0.3, scale=1.0),
+        ellipsoid_matrix(l2_to_tensor(rotated_f2), radius=0.3, scale=1.0),
+    )
     assert (m_rotated - r @ m @ r.transpose(-1, -2)).abs().max() < 10 * tolerance
 
 
@@ -106,7 +111,10 @@ def test_mesh_lies_on_the_ellipsoid_and_rotates_with_it(generator):
     # the rotated mesh lies on the ellipsoid of R T Rᵀ
     m_rotated = ellipsoid_matrix(rotation @ t @ rotation.T, radius=0.4, scale=0.7)
     rotated_points = (points - center) @ rotation.T
-    assert torch.allclose(on_surface(rotated_points, torch.linalg.inv(m_rotated @ m_rotated)), torch.ones(len(points), dtype=torch.float64))
+    assert torch.allclose(
+        on_surface(rotated_points, torch.linalg.inv(m_rotated @ m_rotated)),
+        torch.ones(len(points), dtype=torch.float64),
+    )
 
 
 def test_shapes_are_checked():

@@ -6,8 +6,7 @@ import re
 import pytest
 import torch
 
-from cormorant_lab.viz import MoleculeView, legend_html, scene_commands, threedmol_js_url, view_features
-from cormorant_lab.viz import _offline
+from cormorant_lab.viz import MoleculeView, _offline, legend_html, scene_commands, threedmol_js_url, view_features
 
 
 @pytest.fixture
@@ -56,7 +55,11 @@ def test_write_html_inlines_a_local_3dmol(tmp_path, monkeypatch, small_model, mo
     fake.write_text("window.$3Dmol = {};")
     monkeypatch.setenv("CORMORANT_LAB_3DMOL_JS", str(fake))
     positions, charges = molecule
-    page = view_features(positions, small_model, charges=charges, js="inline").write_html(tmp_path / "page.html").read_text()
+    page = (
+        view_features(positions, small_model, charges=charges, js="inline")
+        .write_html(tmp_path / "page.html")
+        .read_text()
+    )
     assert "data:text/javascript;base64," in page and "cdn.jsdelivr" not in page
     assert page.startswith("<!DOCTYPE html>")
 

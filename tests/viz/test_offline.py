@@ -5,8 +5,15 @@ import base64
 import ipywidgets
 import pytest
 
-from cormorant_lab.viz import embed_widgets_html, find_3dmol_js, find_widget_manager_js, js_dir, npm_packages, offline_status
-from cormorant_lab.viz import _offline
+from cormorant_lab.viz import (
+    _offline,
+    embed_widgets_html,
+    find_3dmol_js,
+    find_widget_manager_js,
+    js_dir,
+    npm_packages,
+    offline_status,
+)
 
 
 @pytest.fixture

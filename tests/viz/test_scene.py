@@ -11,10 +11,16 @@ from cormorant_lab.viz import GlyphScales, as_molecule, atom_features, diverging
 def test_as_molecule_accepts_atoms_records_and_arrays(molecule):
     positions, charges = molecule
     atoms = Atoms(numbers=charges.numpy(), positions=positions.numpy())
-    padded = {"positions": torch.cat([positions, torch.zeros(2, 3, dtype=torch.float64)]),
-              "charges": torch.cat([charges, torch.zeros(2, dtype=torch.int64)])}
-    for p, c in [as_molecule(atoms), as_molecule(padded), as_molecule(positions, charges),
-                 as_molecule(positions.unsqueeze(0), charges.unsqueeze(0))]:
+    padded = {
+        "positions": torch.cat([positions, torch.zeros(2, 3, dtype=torch.float64)]),
+        "charges": torch.cat([charges, torch.zeros(2, dtype=torch.int64)]),
+    }
+    for p, c in [
+        as_molecule(atoms),
+        as_molecule(padded),
+        as_molecule(positions, charges),
+        as_molecule(positions.unsqueeze(0), charges.unsqueeze(0)),
+    ]:
         assert torch.equal(c, charges) and torch.allclose(p, positions)
     with pytest.raises(ValueError):
         as_molecule(positions)
@@ -37,14 +43,18 @@ def test_scene_of_rotated_molecule_is_rotated_scene(small_model, molecule, level
     assert torch.allclose(rotated.positions, expected.positions)
     # the fitted scales depend on invariants only
     refit = GlyphScales.fit(rotated_features)
-    assert refit.l1 == pytest.approx(scene.scales.l1, rel=1e-10) and refit.l2 == pytest.approx(scene.scales.l2, rel=1e-10)
+    assert refit.l1 == pytest.approx(scene.scales.l1, rel=1e-10) and refit.l2 == pytest.approx(
+        scene.scales.l2, rel=1e-10
+    )
     # and the glyphs are not trivial: the arrows did turn
     assert (rotated.arrows - scene.arrows).abs().max() > 1e-3
 
 
 def test_fitted_scales_set_the_largest_glyph(small_model, molecule):
     positions, charges = molecule
-    scene = feature_scene(positions, charges, atom_features(small_model, positions, charges), arrow_length=1.5, max_axis_ratio=3.0)
+    scene = feature_scene(
+        positions, charges, atom_features(small_model, positions, charges), arrow_length=1.5, max_axis_ratio=3.0
+    )
     assert float(scene.arrows.norm(dim=-1).max()) == pytest.approx(1.5)
     assert float(scene.sphere_values.abs().max()) == pytest.approx(1.0)
     semi_axes = torch.linalg.eigvalsh(scene.ellipsoids)

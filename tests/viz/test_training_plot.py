@@ -73,7 +73,9 @@ def test_trainer_events():
 
 
 def test_panels_keep_units_apart_and_the_first_point_shows():
-    plot = TrainingPlot(min_interval=0.0, panels={"energy": "energy error (kcal/mol)", "forces": "force error (kcal/mol/Å)"})
+    plot = TrainingPlot(
+        min_interval=0.0, panels={"energy": "energy error (kcal/mol)", "forces": "force error (kcal/mol/Å)"}
+    )
     plot({"epoch": 0, "step": 1, "loss": 2.0})
     assert "markers" in plot.figure.data[0].mode  # one point of a line-only trace would draw nothing
     plot({"epoch": 1, "step": 2, "loss": 1.0, "valid_loss": 1.5, "valid_energy_mae": 3.0, "valid_forces_mae": 9.0})

@@ -57,17 +57,21 @@ class ComplexMixing(nn.Module):
     ``weights[l]`` is a real parameter ``(τ'_l, τ_l, 2)``: the reference's ``SO3Weight`` layout.
     """
 
-    def __init__(self, channels_in: Sequence[int], channels_out: int | Sequence[int], *, init: str = "randn", gain: float = 1.0):
+    def __init__(
+        self, channels_in: Sequence[int], channels_out: int | Sequence[int], *, init: str = "randn", gain: float = 1.0
+    ):
         super().__init__()
         channels_in = [int(c) for c in channels_in]
         if isinstance(channels_out, int):
             channels_out = [channels_out] * len(channels_in)
         if len(channels_out) != len(channels_in):
-            raise ValueError(f"channels_out {list(channels_out)} must give one count per degree of channels_in {channels_in}")
+            raise ValueError(
+                f"channels_out {list(channels_out)} must give one count per degree of channels_in {channels_in}"
+            )
         if init not in ("randn", "rand"):
             raise ValueError(f"init must be 'randn' or 'rand', got {init!r}")
         weights = []
-        for c_in, c_out in zip(channels_in, channels_out):
+        for c_in, c_out in zip(channels_in, channels_out, strict=False):
             shape = (int(c_out), c_in, 2)
             w = torch.randn(shape) if init == "randn" else 2 * torch.rand(shape) - 1
             weights.append(nn.Parameter(w * (gain / max(shape))))
@@ -79,9 +83,11 @@ class ComplexMixing(nn.Module):
         if len(parts) != len(self.weights):
             raise ValueError(f"ComplexMixing expects {len(self.weights)} parts, got {len(parts)}")
         out = []
-        for l, (part, weight) in enumerate(zip(parts, self.weights)):
+        for l, (part, weight) in enumerate(zip(parts, self.weights, strict=False)):
             if part.shape[channel_axis] != weight.shape[1]:
-                raise ValueError(f"ComplexMixing: part l={l} has {part.shape[channel_axis]} channels, expected {weight.shape[1]}")
+                raise ValueError(
+                    f"ComplexMixing: part l={l} has {part.shape[channel_axis]} channels, expected {weight.shape[1]}"
+                )
             w = as_complex(weight).to(part.dtype)
             out.append(w @ part if channel_axis == -2 else part @ w.transpose(0, 1))
         return out

@@ -64,16 +64,24 @@ def reference_key_map(model: ReferenceCormorant) -> dict[str, str]:
     return {name: _reference_name(name) for name in model.state_dict() if name not in _OURS_ONLY}
 
 
-def to_reference_state_dict(model: ReferenceCormorant) -> "OrderedDict[str, torch.Tensor]":
+def to_reference_state_dict(model: ReferenceCormorant) -> OrderedDict[str, torch.Tensor]:
     """``model``'s weights under the reference's names (copies), loadable by ``CormorantQM9``/``CormorantMD17.load_state_dict``."""
     if not isinstance(model, ReferenceCormorant):
-        raise TypeError(f"to_reference_state_dict needs a reference-mode model (Cormorant.from_preset(..., reference=True)), got {type(model).__name__}")
+        raise TypeError(
+            f"to_reference_state_dict needs a reference-mode model (Cormorant.from_preset(..., reference=True)), got {type(model).__name__}"
+        )
     ours = model.state_dict()
     return OrderedDict((theirs, ours[name].detach().clone()) for name, theirs in reference_key_map(model).items())
 
 
-def from_reference(state_dict: Mapping[str, torch.Tensor], preset: str, *, species: Sequence[int] | None = None,
-                   dtype: torch.dtype | None = None, **overrides) -> ReferenceCormorant:
+def from_reference(
+    state_dict: Mapping[str, torch.Tensor],
+    preset: str,
+    *,
+    species: Sequence[int] | None = None,
+    dtype: torch.dtype | None = None,
+    **overrides,
+) -> ReferenceCormorant:
     """A reference-mode :class:`~cormorant_lab.nn.Cormorant` carrying the weights of a reference model.
 
     Args:
@@ -108,10 +116,15 @@ def from_reference(state_dict: Mapping[str, torch.Tensor], preset: str, *, speci
             f"(a different species count, num_channels, num_cg_levels or preset?)"
         )
     expected = model.state_dict()
-    shapes = [f"{theirs}: {tuple(state_dict[theirs].shape)} (expected {tuple(expected[name].shape)})"
-              for name, theirs in mapping.items() if state_dict[theirs].shape != expected[name].shape]
+    shapes = [
+        f"{theirs}: {tuple(state_dict[theirs].shape)} (expected {tuple(expected[name].shape)})"
+        for name, theirs in mapping.items()
+        if state_dict[theirs].shape != expected[name].shape
+    ]
     if shapes:
-        raise ValueError(f"state_dict entries of the wrong shape for the {preset!r} model with {config}: " + "; ".join(shapes[:6]))
+        raise ValueError(
+            f"state_dict entries of the wrong shape for the {preset!r} model with {config}: " + "; ".join(shapes[:6])
+        )
     dtype = dtype if dtype is not None else next(iter(state_dict.values())).dtype
     model = model.to(dtype)
     ours = model.state_dict()

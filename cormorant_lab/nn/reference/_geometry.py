@@ -40,7 +40,9 @@ def pair_distances(positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
     rel = positions.unsqueeze(-2) - positions.unsqueeze(-3)
     squared = (rel * rel).sum(-1)
     positive = squared > 0
-    norms = torch.where(positive, torch.where(positive, squared, torch.ones_like(squared)).sqrt(), torch.zeros_like(squared))
+    norms = torch.where(
+        positive, torch.where(positive, squared, torch.ones_like(squared)).sqrt(), torch.zeros_like(squared)
+    )
     return rel, norms, positive
 
 
@@ -91,7 +93,10 @@ class PolyTrig(nn.Module):
 class ChannelCutoff(nn.Module):
     r"""The reference's ``MaskLevel``: the edge mask of ``channels`` channels,
 
-    .. math:: \mu_c(r) = [\text{pair}]\,[r < r_{\text{hard}}]\;\sigma\!\left(\frac{\max(\epsilon, |\rho_c|) - r}{\max(\epsilon, |w_c|)}\right),
+    .. math::
+
+        \mu_c(r) = [\text{pair}]\,[r < r_{\text{hard}}]\;
+            \sigma\!\left(\frac{\max(\epsilon, |\rho_c|) - r}{\max(\epsilon, |w_c|)}\right),
 
     with the hard factor if ``"hard"`` is in ``cutoff_type``, the sigmoid if ``"soft"``, ``"learn"``,
     ``"learn_rad"`` or ``"learn_width"`` is, learnable radii :math:`\rho` / widths :math:`w` for ``"learn"``
@@ -101,7 +106,15 @@ class ChannelCutoff(nn.Module):
 
     TYPES = ("hard", "soft", "learn", "learn_rad", "learn_width")
 
-    def __init__(self, channels: int, cutoff_type, hard_cut_rad: float, soft_cut_rad: float, soft_cut_width: float, eps: float = 1e-3):
+    def __init__(
+        self,
+        channels: int,
+        cutoff_type,
+        hard_cut_rad: float,
+        soft_cut_rad: float,
+        soft_cut_width: float,
+        eps: float = 1e-3,
+    ):
         super().__init__()
         cutoff_type = tuple(cutoff_type)
         unknown = [t for t in cutoff_type if t not in self.TYPES]
@@ -126,7 +139,15 @@ class ChannelCutoff(nn.Module):
             pair_mask = pair_mask & (norms < self.hard_cut_rad)
         mask = pair_mask.to(norms.dtype).unsqueeze(-1)
         if self.soft:
-            width = torch.clamp(self.width.abs(), min=self.eps) if isinstance(self.width, torch.Tensor) else max(self.eps, abs(self.width))
-            radius = torch.clamp(self.radius.abs(), min=self.eps) if isinstance(self.radius, torch.Tensor) else max(self.eps, abs(self.radius))
+            width = (
+                torch.clamp(self.width.abs(), min=self.eps)
+                if isinstance(self.width, torch.Tensor)
+                else max(self.eps, abs(self.width))
+            )
+            radius = (
+                torch.clamp(self.radius.abs(), min=self.eps)
+                if isinstance(self.radius, torch.Tensor)
+                else max(self.eps, abs(self.radius))
+            )
             mask = mask * torch.sigmoid((radius - norms.unsqueeze(-1)) / width)
         return mask

@@ -37,7 +37,11 @@ class ReferenceMLP(nn.Module):
 
     def __init__(self, num_in: int, num_out: int, width: int = 256, activation: str = "leakyrelu"):
         super().__init__()
-        self.hidden, self.activation, self.output = nn.Linear(num_in, width), activation_module(activation), nn.Linear(width, num_out)
+        self.hidden, self.activation, self.output = (
+            nn.Linear(num_in, width),
+            activation_module(activation),
+            nn.Linear(width, num_out),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.activation(self.hidden(x)))
@@ -50,28 +54,51 @@ class ReferenceInputLinear(nn.Module):
         super().__init__()
         self.linear = nn.Linear(num_in, 2 * channels)
 
-    def forward(self, features: torch.Tensor, atom_mask: torch.Tensor, norms: torch.Tensor, pair_mask: torch.Tensor) -> torch.Tensor:
-        out = torch.where(atom_mask.unsqueeze(-1), self.linear(features), torch.zeros((), dtype=features.dtype, device=features.device))
+    def forward(
+        self, features: torch.Tensor, atom_mask: torch.Tensor, norms: torch.Tensor, pair_mask: torch.Tensor
+    ) -> torch.Tensor:
+        out = torch.where(
+            atom_mask.unsqueeze(-1),
+            self.linear(features),
+            torch.zeros((), dtype=features.dtype, device=features.device),
+        )
         return deinterleave(out)
 
 
 class ReferenceInputMPNN(nn.Module):
     """Message passing on distances (module docstring): ``(B, N, n)`` real → ``(B, N, C)`` complex, zero on padding."""
 
-    def __init__(self, num_in: int, channels: int, *, num_layers: int = 1, basis_set=(3, 3), soft_cut_rad: float = 1.73,
-                 soft_cut_width: float = 0.2, hard_cut_rad: float = 1.73, width: int = 256, activation: str = "leakyrelu"):
+    def __init__(
+        self,
+        num_in: int,
+        channels: int,
+        *,
+        num_layers: int = 1,
+        basis_set=(3, 3),
+        soft_cut_rad: float = 1.73,
+        soft_cut_width: float = 0.2,
+        hard_cut_rad: float = 1.73,
+        width: int = 256,
+        activation: str = "leakyrelu",
+    ):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_mpnn_layers must be at least 1, got {num_layers}")
         hidden = max(num_in, channels)
         sizes = [num_in] + [hidden] * (num_layers - 1) + [2 * channels]
-        self.mlps = nn.ModuleList(ReferenceMLP(2 * c_in, c_out, width, activation) for c_in, c_out in zip(sizes[:-1], sizes[1:]))
-        self.cutoffs = nn.ModuleList(ChannelCutoff(1, ("soft", "hard"), hard_cut_rad, soft_cut_rad, soft_cut_width) for _ in sizes[:-1])
+        self.mlps = nn.ModuleList(
+            ReferenceMLP(2 * c_in, c_out, width, activation) for c_in, c_out in zip(sizes[:-1], sizes[1:], strict=False)
+        )
+        self.cutoffs = nn.ModuleList(
+            ChannelCutoff(1, ("soft", "hard"), hard_cut_rad, soft_cut_rad, soft_cut_width) for _ in sizes[:-1]
+        )
         self.radial = nn.ModuleList(PolyTrig(tuple(basis_set), mix=c_in) for c_in in sizes[:-1])
 
-    def forward(self, features: torch.Tensor, atom_mask: torch.Tensor, norms: torch.Tensor, pair_mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, features: torch.Tensor, atom_mask: torch.Tensor, norms: torch.Tensor, pair_mask: torch.Tensor
+    ) -> torch.Tensor:
         zero = torch.zeros((), dtype=features.dtype, device=features.device)
-        for radial, cutoff, mlp in zip(self.radial, self.cutoffs, self.mlps):
+        for radial, cutoff, mlp in zip(self.radial, self.cutoffs, self.mlps, strict=False):
             edges = radial(norms, pair_mask) * cutoff(pair_mask, norms)  # (B, N, N, c) real
             messages = torch.einsum("bijc,bjc->bic", edges, features)
             features = torch.where(atom_mask.unsqueeze(-1), mlp(torch.cat([messages, features], dim=-1)), zero)

@@ -5,7 +5,8 @@ scalars
 
 .. math::
 
-    g^{s}_{ij,l} = \mu^s(r_{ij}) \odot W^{s,\text{edge}}_l \bigl[\, g^{s-1}_{ij,l},\ \ (F^{s-1}_i \cdot F^{s-1}_j)_{l'=0..L},\ \ \eta(r_{ij}) \,\bigr]
+    g^{s}_{ij,l} = \mu^s(r_{ij}) \odot W^{s,\text{edge}}_l
+        \bigl[\, g^{s-1}_{ij,l},\ \ (F^{s-1}_i \cdot F^{s-1}_j)_{l'=0..L},\ \ \eta(r_{ij}) \,\bigr]
 
 are mixed from a concatenation of the previous level's edge scalars (absent at level 1), the dot products of the
 atom activations of **every** degree (one block, fed to every edge degree up to the atoms' maxl — at level 1 the
@@ -22,7 +23,8 @@ which equals :math:`\sum_m F_{i,lm}\overline{F_{j,lm}}` only for vectors satisfy
 
 .. math::
 
-    F^s_i = W^{s}\Bigl[\ \textstyle\sum_j G^s_{ij} \otimes_{cg} F^{s-1}_j,\ \ F^{s-1}_i,\ \ F^{s-1}_i \otimes_{cg} F^{s-1}_i\ \Bigr]_{l \le \text{maxl}},
+    F^s_i = W^{s}\Bigl[\ \textstyle\sum_j G^s_{ij} \otimes_{cg} F^{s-1}_j,\ \ F^{s-1}_i,
+        \ \ F^{s-1}_i \otimes_{cg} F^{s-1}_i\ \Bigr]_{l \le \text{maxl}},
 
 channel-wise CG products in the complex basis (:func:`~cormorant_lab.so3.cg_aggregate`,
 :func:`~cormorant_lab.so3.cg_product`; the full square, as the reference computes it) and complex mixing.
@@ -69,7 +71,9 @@ def pair_dot_products(atoms: Sequence[torch.Tensor]) -> torch.Tensor:
     return torch.cat(out, dim=-1)
 
 
-def neighbour_aggregate(edges: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: Sequence[torch.Tensor], maxl: int) -> list[torch.Tensor]:
+def neighbour_aggregate(
+    edges: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: Sequence[torch.Tensor], maxl: int
+) -> list[torch.Tensor]:
     r""":math:`\sum_j G_{ij} \otimes_{cg} F_j` with :math:`G^l_{ij} = g^l_{ij}\Upsilon^l_{ij}`, channels first (lean form).
 
     ``edges[l]`` ``(B, N, N, C)``, ``harmonics[l]`` ``(B, N, N, 2l+1)``, ``atoms[l]`` ``(B, N, C, 2l+1)``, all complex.
@@ -100,35 +104,66 @@ class ReferenceEdgeLevel(nn.Module):
         cutoff_type, hard_cut_rad, soft_cut_rad, soft_cut_width: :class:`ChannelCutoff`.
     """
 
-    def __init__(self, edge_channels: Sequence[int], atom_channels: Sequence[int], radial_channels: int, channels: int, max_sh: int,
-                 cutoff_type, hard_cut_rad: float, soft_cut_rad: float, soft_cut_width: float):
+    def __init__(
+        self,
+        edge_channels: Sequence[int],
+        atom_channels: Sequence[int],
+        radial_channels: int,
+        channels: int,
+        max_sh: int,
+        cutoff_type,
+        hard_cut_rad: float,
+        soft_cut_rad: float,
+        soft_cut_width: float,
+    ):
         super().__init__()
         self.max_sh = int(max_sh)
         dot = sum(atom_channels)
         degrees = max(len(edge_channels), len(atom_channels), self.max_sh + 1)
-        cat = [(edge_channels[l] if l < len(edge_channels) else 0) + (dot if l < len(atom_channels) else 0) + radial_channels
-               for l in range(min(degrees, self.max_sh + 1))]
+        cat = [
+            (edge_channels[l] if l < len(edge_channels) else 0)
+            + (dot if l < len(atom_channels) else 0)
+            + radial_channels
+            for l in range(min(degrees, self.max_sh + 1))
+        ]
         self.num_atom_degrees = len(atom_channels)
         self.mixing = ComplexMixing(cat, channels, init="randn", gain=1.0)
         self.lean = True  # False: the textbook form (concatenate, then mix), the same function
         self.cutoff = ChannelCutoff(channels, cutoff_type, hard_cut_rad, soft_cut_rad, soft_cut_width)
 
-    def forward(self, edges: Sequence[torch.Tensor] | None, atoms: Sequence[torch.Tensor], radial: torch.Tensor,
-                pair_mask: torch.Tensor, norms: torch.Tensor) -> list[torch.Tensor]:
+    def forward(
+        self,
+        edges: Sequence[torch.Tensor] | None,
+        atoms: Sequence[torch.Tensor],
+        radial: torch.Tensor,
+        pair_mask: torch.Tensor,
+        norms: torch.Tensor,
+    ) -> list[torch.Tensor]:
         dots = pair_dot_products(atoms)
         edges = list(edges or [])
         mask = self.cutoff(pair_mask, norms).to(radial.dtype)
         if not self.lean:  # textbook: concatenate [g^{s-1}_l, dots, η] and mix, per degree
-            cat = [torch.cat([e for e in (edges[l] if l < len(edges) else None, dots if l < len(atoms) else None, radial) if e is not None], dim=-1)
-                   for l in range(len(self.mixing.weights))]
+            cat = [
+                torch.cat(
+                    [
+                        e
+                        for e in (edges[l] if l < len(edges) else None, dots if l < len(atoms) else None, radial)
+                        if e is not None
+                    ],
+                    dim=-1,
+                )
+                for l in range(len(self.mixing.weights))
+            ]
             return [g * mask for g in self.mixing(cat, channel_axis=-1)]
         # lean: the blocks of each W_l apart, the dots' and η's blocks of every degree in one product each
         weights = [as_complex(w) for w in self.mixing.weights]
         previous = [edges[l].shape[-1] if l < len(edges) else 0 for l in range(len(weights))]
         dot_degrees = [l for l in range(len(weights)) if l < len(atoms)]
         d = dots.shape[-1]
-        from_dots = (dots @ torch.cat([weights[l][:, previous[l] : previous[l] + d] for l in dot_degrees]).T).split(weights[0].shape[0], dim=-1)
-        radial_cols = [weights[l][:, previous[l] + (d if l < len(atoms) else 0):] for l in range(len(weights))]
+        from_dots = (dots @ torch.cat([weights[l][:, previous[l] : previous[l] + d] for l in dot_degrees]).T).split(
+            weights[0].shape[0], dim=-1
+        )
+        radial_cols = [weights[l][:, previous[l] + (d if l < len(atoms) else 0) :] for l in range(len(weights))]
         from_radial = (radial @ torch.cat(radial_cols).T).split(weights[0].shape[0], dim=-1)
         out = []
         for l, w in enumerate(weights):
@@ -151,10 +186,22 @@ class ReferenceAtomLevel(nn.Module):
         gain, init: mixing initialization (:class:`ComplexMixing`; the reference's ``level_gain``, ``weight_init``).
     """
 
-    def __init__(self, atom_channels: Sequence[int], edge_degrees: int, maxl: int, channels: int, gain: float, init: str, *, lean: bool = True):
+    def __init__(
+        self,
+        atom_channels: Sequence[int],
+        edge_degrees: int,
+        maxl: int,
+        channels: int,
+        gain: float,
+        init: str,
+        *,
+        lean: bool = True,
+    ):
         super().__init__()
         if len(set(atom_channels)) != 1:
-            raise ValueError(f"the reference's CG products are channel-wise: every degree needs the same channels, got {list(atom_channels)}")
+            raise ValueError(
+                f"the reference's CG products are channel-wise: every degree needs the same channels, got {list(atom_channels)}"
+            )
         c, atom_maxl, self.maxl = atom_channels[0], len(atom_channels) - 1, int(maxl)
         aggregate = output_channels(c, edge_degrees - 1, atom_maxl, self.maxl)
         square = output_channels(c, atom_maxl, atom_maxl, self.maxl)
@@ -165,11 +212,13 @@ class ReferenceAtomLevel(nn.Module):
         self.lean, self.channels = lean, c
         self.num_square = [square[l] if l < len(square) else 0 for l in range(len(cat))]
 
-    def forward(self, atoms: Sequence[torch.Tensor], edges: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    def forward(
+        self, atoms: Sequence[torch.Tensor], edges: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor]
+    ) -> list[torch.Tensor]:
         if self.lean:
             return self._lean(atoms, edges, harmonics)
         f = SO3Vec(list(atoms), basis=BASIS)
-        g = SO3Vec([e.unsqueeze(-1) * y.unsqueeze(-2) for e, y in zip(edges, harmonics)], basis=BASIS)
+        g = SO3Vec([e.unsqueeze(-1) * y.unsqueeze(-2) for e, y in zip(edges, harmonics, strict=False)], basis=BASIS)
         aggregate = cg_aggregate(g, f, self.maxl)
         square = cg_product(f, f, self.maxl)
         cat = SO3Vec.cat([aggregate, f.truncate(self.maxl), square])
@@ -184,7 +233,11 @@ class ReferenceAtomLevel(nn.Module):
         out = []
         for l, weight in enumerate(self.mixing.weights):
             w = as_complex(weight)
-            rest = [p for p in (aggregate[l] if l < len(aggregate) else None, f.parts[l] if l < len(f.parts) else None) if p is not None]
+            rest = [
+                p
+                for p in (aggregate[l] if l < len(aggregate) else None, f.parts[l] if l < len(f.parts) else None)
+                if p is not None
+            ]
             x = torch.cat(rest, dim=-2) if len(rest) > 1 else rest[0]
             k = x.shape[-2]
             y = w[:, :k] @ x

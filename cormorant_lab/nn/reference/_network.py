@@ -97,35 +97,68 @@ class ReferenceCormorant(Cormorant):
         self.register_buffer("_species", torch.tensor(species), persistent=False)
 
         channels = [int(c) for c in _per_level(num_channels, num_cg_levels + 1, "num_channels")]
-        levels = {name: _per_level(value, num_cg_levels, name) for name, value in
-                  [("maxl", maxl), ("max_sh", max_sh), ("level_gain", level_gain), ("soft_cut_rad", soft_cut_rad),
-                   ("soft_cut_width", soft_cut_width), ("hard_cut_rad", hard_cut_rad)]}
+        levels = {
+            name: _per_level(value, num_cg_levels, name)
+            for name, value in [
+                ("maxl", maxl),
+                ("max_sh", max_sh),
+                ("level_gain", level_gain),
+                ("soft_cut_rad", soft_cut_rad),
+                ("soft_cut_width", soft_cut_width),
+                ("hard_cut_rad", hard_cut_rad),
+            ]
+        }
         self.max_sh = [int(v) for v in levels["max_sh"]]
         num_inputs = len(species) * (charge_power + 1)
         # modules are registered in the reference's order, so that state_dicts list their entries alike
         self.radial = nn.ModuleList(PolyTrig(tuple(basis_set)) for _ in range(num_cg_levels))
         if input == "mpnn":
-            self.input_layer = ReferenceInputMPNN(num_inputs, channels[0], num_layers=num_mpnn_layers, basis_set=tuple(basis_set),
-                                                  soft_cut_rad=levels["soft_cut_rad"][0], soft_cut_width=levels["soft_cut_width"][0],
-                                                  hard_cut_rad=levels["hard_cut_rad"][0], width=mlp_width, activation=activation)
+            self.input_layer = ReferenceInputMPNN(
+                num_inputs,
+                channels[0],
+                num_layers=num_mpnn_layers,
+                basis_set=tuple(basis_set),
+                soft_cut_rad=levels["soft_cut_rad"][0],
+                soft_cut_width=levels["soft_cut_width"][0],
+                hard_cut_rad=levels["hard_cut_rad"][0],
+                width=mlp_width,
+                activation=activation,
+            )
         else:
             self.input_layer = ReferenceInputLinear(num_inputs, channels[0])
         radial_channels = self.radial[0].num_basis // 2
         self.atom_levels, self.edge_levels = nn.ModuleList(), nn.ModuleList()
         atom_channels, edge_channels, level_channels = [channels[0]], [], []
         for s in range(num_cg_levels):
-            edge = ReferenceEdgeLevel(edge_channels, atom_channels, radial_channels, channels[s], self.max_sh[s], cutoff_type,
-                                      levels["hard_cut_rad"][s], levels["soft_cut_rad"][s], levels["soft_cut_width"][s])
+            edge = ReferenceEdgeLevel(
+                edge_channels,
+                atom_channels,
+                radial_channels,
+                channels[s],
+                self.max_sh[s],
+                cutoff_type,
+                levels["hard_cut_rad"][s],
+                levels["soft_cut_rad"][s],
+                levels["soft_cut_width"][s],
+            )
             edge_channels = list(edge.mixing.channels_out)
-            atom = ReferenceAtomLevel(atom_channels, len(edge_channels), int(levels["maxl"][s]), channels[s + 1],
-                                      float(levels["level_gain"][s]), weight_init)
+            atom = ReferenceAtomLevel(
+                atom_channels,
+                len(edge_channels),
+                int(levels["maxl"][s]),
+                channels[s + 1],
+                float(levels["level_gain"][s]),
+                weight_init,
+            )
             atom_channels = list(atom.mixing.channels_out)
             self.edge_levels.append(edge)
             self.atom_levels.append(atom)
             level_channels.append(atom_channels)
         num_scalars = num_reference_invariants(level_channels)
         if top == "pmlp":
-            self.head = ReferenceOutputPMLP(num_scalars, self.num_targets, num_mixed=num_mixed, width=mlp_width, activation=activation)
+            self.head = ReferenceOutputPMLP(
+                num_scalars, self.num_targets, num_mixed=num_mixed, width=mlp_width, activation=activation
+            )
         else:
             self.head = ReferenceOutputLinear(num_scalars, self.num_targets)
         self.register_buffer("target_mean", torch.zeros(self.num_targets))
@@ -135,8 +168,15 @@ class ReferenceCormorant(Cormorant):
         self.recompute_in_backward = None
 
     @classmethod
-    def from_preset(cls, name: str, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None,
-                    reference: bool = True, **overrides) -> "ReferenceCormorant":
+    def from_preset(
+        cls,
+        name: str,
+        *,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+        reference: bool = True,
+        **overrides,
+    ) -> ReferenceCormorant:
         """The reference's ``"qm9"`` (``CormorantQM9``) or ``"md17"`` (``CormorantMD17``) model."""
         model = cls(**{**reference_preset(name), **overrides, "reference": True})
         return model.to(dtype=dtype, device=device) if dtype is not None or device is not None else model
@@ -160,16 +200,20 @@ class ReferenceCormorant(Cormorant):
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
         atoms = [self.input_layer(features, atom_mask, norms, pair_mask).unsqueeze(-1)]
         inputs, edges, all_atoms, all_edges = atoms, None, [], []
-        for radial, edge_level, atom_level, max_sh in zip(self.radial, self.edge_levels, self.atom_levels, self.max_sh):
+        for radial, edge_level, atom_level, max_sh in zip(
+            self.radial, self.edge_levels, self.atom_levels, self.max_sh, strict=False
+        ):
             eta = torch.view_as_complex(radial(norms, pair_mask).unflatten(-1, (-1, 2)).contiguous())
             edges = edge_level(edges, atoms, eta, pair_mask, norms)
             atoms = atom_level(atoms, edges, harmonics[: max_sh + 1])
             all_atoms.append(atoms)
             if keep:
-                all_edges.append([g.unsqueeze(-1) * y.unsqueeze(-2) for g, y in zip(edges, harmonics)])
+                all_edges.append([g.unsqueeze(-1) * y.unsqueeze(-2) for g, y in zip(edges, harmonics, strict=False)])
         return atom_mask, all_atoms, (inputs, all_edges, positions)
 
-    def compute_levels(self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool = True) -> CormorantLevels:
+    def compute_levels(
+        self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool = True
+    ) -> CormorantLevels:
         """``F^0``, every ``F^s`` and (``keep_edges``) ``G^s`` as complex SO3Vecs in the reference's convention (turning with conj(D))."""
         atom_mask, atoms, (inputs, edges, positions) = self._run(positions, charges, keep=keep_edges)
         vec = lambda parts: SO3Vec(parts, basis="complex")
@@ -183,7 +227,7 @@ class ReferenceCormorant(Cormorant):
         run = self.compute_levels(positions, charges)
         conj = lambda v: v.apply(torch.conj_physical)
         named = {"input": conj(run.input)}
-        for s, (atoms, edges) in enumerate(zip(run.atoms, run.edges), start=1):
+        for s, (atoms, edges) in enumerate(zip(run.atoms, run.edges, strict=False), start=1):
             named[f"edge_{s}"] = conj(edges)
             named[f"atom_{s}"] = conj(atoms)
         return named

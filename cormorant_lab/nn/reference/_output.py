@@ -58,7 +58,9 @@ class ReferenceOutputLinear(nn.Module):
 class ReferenceOutputPMLP(nn.Module):
     """``(B, N, n)`` → ``(B, T)``: an MLP per atom (``num_mixed`` outputs), the sum over real atoms, an MLP."""
 
-    def __init__(self, num_in: int, num_targets: int = 1, *, num_mixed: int = 64, width: int = 256, activation: str = "leakyrelu"):
+    def __init__(
+        self, num_in: int, num_targets: int = 1, *, num_mixed: int = 64, width: int = 256, activation: str = "leakyrelu"
+    ):
         super().__init__()
         self.atom_mlp = ReferenceMLP(num_in, num_mixed, width, activation)
         self.molecule_mlp = ReferenceMLP(num_mixed, num_targets, width, activation)
