@@ -13,6 +13,17 @@ mixing initialization the activations shrink with depth (per-channel RMS about 0
 small products and the mixing weights (``gain / max(τ_in, τ_out)``) do not preserve variance. Mixing weights
 with standard deviation ``3 / sqrt(τ_in)`` and an input layer scaled by 4 keep every level between about 0.3 and
 0.9 (the soft normalization caps the rest). ``reference_preset`` gives the overrides without it.
+
+The md17 preset of the default network also starts its learnable soft cutoff at 2.5 Å instead of 1.73 Å
+(``LEARNING``). At 1.73 Å the edges of an MD-17 molecule at initialization are its covalent bonds only (C–H 1.09,
+O–H 0.96, C–C 1.52, C–O 1.43 Å): a bond angle θ at atom j between i and k enters only through a CG product of
+neighbour vectors, and the energy's largest conformational terms (bending, |r_ik|² = r_ij² + r_jk² − 2 r_ij r_jk
+cos θ) must be built from it. At 2.5 Å the 1–3 pairs (H–C–H ≈ 1.78, H–C–C ≈ 2.15, C–C–O ≈ 2.4 Å) are edges from
+level 1, so every bond angle is a pair distance that the radial functions read directly. Same parameters, same
+cost per step (the edge network is dense in N×N); rotation invariance and finite forces are unaffected. The
+learnable radius still moves during training (Adam moves it by at most about 10⁻³ Å per step, 0.04 Å per epoch
+of 1,000 frames), so from 1.73 Å it does not reach the 1–3 pairs within the first epochs. Measured effect: docs/differences.md,
+"Accuracy per epoch". The qm9 preset keeps 1.73 Å (its per-epoch learning was not measured).
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ PRESETS: dict[str, dict] = {
 
 INITIAL_SCALE: dict = {"weight_init": "fan_in", "level_gain": 3.0, "input_gain": 4.0}
 
+LEARNING: dict[str, dict] = {"md17": {"soft_cut_rad": 2.5}}
+
 
 def reference_preset(name: str) -> dict:
     """A copy of what preset ``name`` (``"qm9"`` or ``"md17"``) changes in the reference's architecture."""
@@ -37,4 +50,4 @@ def reference_preset(name: str) -> dict:
 
 def preset(name: str) -> dict:
     """A copy of the overrides of the default network's preset ``name`` (``"qm9"`` or ``"md17"``)."""
-    return {**reference_preset(name), **INITIAL_SCALE}
+    return {**reference_preset(name), **INITIAL_SCALE, **LEARNING.get(name, {})}

@@ -46,3 +46,26 @@ def test_the_reference_initialization_shrinks_with_depth(ethanol):
     model = Cormorant.from_preset("md17", dtype=torch.float64, weight_init="rand", level_gain=10.0, input_gain=1.0)
     rms = per_level_rms(model, *ethanol)
     assert max(rms["atom_4"]) < 0.05 * rms["input"][0]
+
+
+
+def test_md17_preset_edges_reach_the_bond_angles_at_init(ethanol):
+    """The md17 preset's soft cutoff starts at 2.5 Å: the 1–3 pairs (two bonds apart) of ethanol are edges at
+    level 1 (mean mask above 0.7), so bond angles are pair distances; at the reference's 1.73 Å they are mostly not."""
+    from cormorant_lab.nn._geometry import edge_geometry
+
+    positions, charges = ethanol
+    r = torch.cdist(positions, positions)
+    heavy = charges > 1
+    pair_heavy = heavy.unsqueeze(-1) & heavy.unsqueeze(-2)
+    bonded = (r > 0) & torch.where(pair_heavy, r < 1.8, r < 1.25)  # covalent bonds (X–H ~1.0–1.1, C–C/C–O ~1.4–1.6 Å)
+    two_hops = (bonded.double() @ bonded.double() > 0) & ~bonded & (r > 0)
+    assert int(two_hops.sum()) == 6 * 2 * 13  # ethanol has 13 pairs two bonds apart (each counted both ways)
+    geometry = edge_geometry(positions, charges != 0, 3)
+    mean_mask = {}
+    for rad in (None, 1.73):
+        model = Cormorant.from_preset("md17", dtype=torch.float64, **({} if rad is None else {"soft_cut_rad": rad}))
+        mask = model.cormorant_cg.edge_levels[0].cutoff(geometry).permute(0, 2, 3, 1).detach()  # (B, N, N, C)
+        assert bool((mask[bonded] > 0.5).all())  # every bond is an edge either way
+        mean_mask[rad] = float(mask[two_hops].mean())
+    assert mean_mask[None] > 0.7 and mean_mask[1.73] < 0.3, mean_mask
