@@ -48,7 +48,6 @@ def test_the_reference_initialization_shrinks_with_depth(ethanol):
     assert max(rms["atom_4"]) < 0.05 * rms["input"][0]
 
 
-
 def test_md17_preset_edges_reach_the_bond_angles_at_init(ethanol):
     """The md17 preset's soft cutoff starts at 2.5 Å: the 1–3 pairs (two bonds apart) of ethanol are edges at
     level 1 (mean mask above 0.7), so bond angles are pair distances; at the reference's 1.73 Å they are mostly not."""
