@@ -278,7 +278,11 @@ class Trainer:
             self.save_last()
             reason = "interrupted"
             if self.info.is_main:
-                where = f"; saved {self.last_path}, continue with resume" if self.last_path else ""
+                where = (
+                    f"; saved {self.last_path}: fit(resume=True) continues from it (command line: --resume)"
+                    if self.last_path
+                    else ""
+                )
                 tqdm.write(f"interrupted at epoch {self.state.epoch}, step {self.state.step}{where}")
         finally:
             bar.close()
