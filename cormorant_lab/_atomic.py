@@ -61,7 +61,7 @@ def remove_stale_temporaries(target: str | os.PathLike) -> list[Path]:
     """Delete the temporary files that killed writers of ``target`` left behind; return what was deleted."""
     target = Path(target)
     pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.[^.]+{re.escape(_SUFFIX)}$")
-    removed = []
+    removed: list[Path] = []
     if not target.parent.is_dir():
         return removed
     for candidate in target.parent.iterdir():

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lint, format and type checks, configured in pyproject.toml ([tool.ruff], [tool.mypy]).
 #
-#   bash scripts/lint.sh          check only: ruff check, ruff format --check, mypy (so3 blocking, nn reported);
-#                                 exit 1 on findings (LINT_STRICT=1: nn's mypy errors block too)
+#   bash scripts/lint.sh          check only: ruff check, ruff format --check, mypy (so3 and nn);
+#                                 exit 1 on findings
 #   bash scripts/lint.sh --fix    apply ruff's fixes and the formatter, then check what is left
 #
 # --fix also applies ruff's fix for B905 (zip() without strict=), which writes strict=False: it keeps today's
@@ -30,14 +30,8 @@ step "ruff check"
 ruff check . || status=1
 step "ruff format --check"
 ruff format --check . || status=1
-step "mypy cormorant_lab/so3 (blocking)"
-mypy cormorant_lab/so3 || status=1
-# nn is type-checked too (pyproject's [tool.mypy] files); its remaining errors are reported, and block only with
-# LINT_STRICT=1 until they are fixed (most come from torch typing module attributes as Tensor | Module).
-step "mypy (so3 and nn, from pyproject.toml)"
-if ! mypy; then
-  if [ "${LINT_STRICT:-0}" = 1 ]; then status=1; else step "mypy errors in nn reported above (not blocking yet; LINT_STRICT=1 makes them block)"; fi
-fi
+step "mypy (so3 and nn, from pyproject.toml's [tool.mypy] files)"
+mypy || status=1
 
 if [ "$status" = 0 ]; then step "clean"; else step "findings above (bash scripts/lint.sh --fix applies the automatic ones)"; fi
 exit "$status"

@@ -12,6 +12,7 @@ import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import platformdirs
@@ -51,7 +52,7 @@ def save_npz_atomic(target: str | os.PathLike, arrays: Mapping[str, np.ndarray],
     target = Path(target)
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as f:  # a file object stops numpy from appending ".npz" to the name
-            (np.savez_compressed if compress else np.savez)(f, **arrays)
+            (np.savez_compressed if compress else np.savez)(f, **cast("dict[str, Any]", arrays))
     return target
 
 

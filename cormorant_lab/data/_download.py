@@ -119,7 +119,7 @@ def fetch(
     *,
     mirror: str | None = None,
     progressbar: bool = True,
-    validate: Callable[[Path], None] | None = None,
+    validate: Callable[[Path], object] | None = None,
     sha256: str | None = None,
     download: bool = True,
 ) -> Path:

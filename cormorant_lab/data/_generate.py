@@ -15,6 +15,7 @@ rotation, fix the centre of mass (``FixCom``), equilibrate for ``n_equilibration
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ase import Atoms, units
@@ -26,13 +27,16 @@ from ase.optimize import BFGS
 
 from ._units import EV_TO_KCAL_PER_MOL
 
-try:  # ASE >= 3.29
+if TYPE_CHECKING:  # type-checked against ASE >= 3.29
     from ase.md.velocitydistribution import thermalize_momenta
-except ImportError:  # older ASE: same distribution under its former name
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+else:
+    try:  # ASE >= 3.29
+        from ase.md.velocitydistribution import thermalize_momenta
+    except ImportError:  # older ASE: same distribution under its former name
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
-    def thermalize_momenta(atoms, temperature_K, *, rng=None):
-        MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+        def thermalize_momenta(atoms, temperature_K, *, rng=None):
+            MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
 
 
 #: The electronic-structure method of the bundled trajectories.

@@ -199,15 +199,15 @@ def invalid_frames(
         reason = f"atom {unknown[0]}: unknown element with atomic number {int(z[unknown[0]])}"
         return np.ones(n_frames, dtype=bool), [f"frame {i}, {reason}" for i in range(n_frames)]
     nonfinite = ~np.isfinite(R).all(axis=2)
-    for i in np.flatnonzero(nonfinite.any(axis=1)):
-        bad[i] = True
-        reasons[int(i)] = f"frame {i}, atom {int(np.argmax(nonfinite[i]))}: non-finite coordinate"
+    for frame in np.flatnonzero(nonfinite.any(axis=1)):
+        bad[frame] = True
+        reasons[int(frame)] = f"frame {frame}, atom {int(np.argmax(nonfinite[frame]))}: non-finite coordinate"
     for name, values in (("forces", F), ("energy", E)):
         if values is not None:
             flat = ~np.isfinite(values.reshape(n_frames, -1)).all(axis=1)
-            for i in np.flatnonzero(flat & ~bad):
-                bad[i] = True
-                reasons[int(i)] = f"frame {i}: non-finite {name}"
+            for frame in np.flatnonzero(flat & ~bad):
+                bad[frame] = True
+                reasons[int(frame)] = f"frame {frame}: non-finite {name}"
     n = len(z)
     if n > 1:
         iu = np.triu_indices(n, k=1)

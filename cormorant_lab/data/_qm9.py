@@ -223,7 +223,9 @@ def convert_archive(
         except UnicodeDecodeError as exc:
             raise DataFormatError(f"not a text file ({exc})", file=where) from exc
         record = parse_qm9_xyz(text, file=where)
-        expected = int(_MEMBER.search(name).group(1))
+        member = _MEMBER.search(name)
+        assert member is not None  # only members whose names _MEMBER matches are read
+        expected = int(member.group(1))
         if record["index"] != expected:
             raise DataFormatError(
                 f"property line says molecule {record['index']}, file name says {expected}", file=where, line=2
@@ -329,6 +331,7 @@ def build_qm9_cache(
     if source == "auto" and archive is None and pack_dir is not None:
         return convert_qm9pack(pack_dir, target, on_invalid=on_invalid, progress=progress)
     if source == "qm9pack":
+        assert pack_dir is not None  # checked above
         return convert_qm9pack(pack_dir, target, on_invalid=on_invalid, progress=progress)
     archive_path, uncharacterized = _archive_inputs(folder, archive, download, mirror)
     return convert_archive(

@@ -70,9 +70,9 @@ def check_molecule(
         diff = positions[:, None, :] - positions[None, :, :]
         dist = np.sqrt((diff**2).sum(-1))
         dist[np.diag_indices_from(dist)] = np.inf
-        i, j = np.unravel_index(np.argmin(dist), dist.shape)
-        if dist[i, j] < min_distance:
-            i, j = sorted((int(i), int(j)))
+        near_i, near_j = np.unravel_index(np.argmin(dist), dist.shape)
+        if dist[near_i, near_j] < min_distance:
+            i, j = sorted((int(near_i), int(near_j)))
             raise InvalidMoleculeError(
                 f"atoms {i} and {j} are {dist[i, j]:.4f} Å apart (closer than {min_distance} Å)",
                 file=file,

@@ -25,6 +25,7 @@ level is: :math:`F \mapsto F D^\top`, :math:`G \mapsto G D^\top` give :math:`F^s
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -90,7 +91,7 @@ class AtomLevel(nn.Module):
         in_degrees, channels = len(self.atom_channels), self.atom_channels[0]
         square = output_channels(channels, in_degrees - 1, in_degrees - 1, self.maxl)
         # Column ranges of the square in W_l, and the ±1 matrices E_l that fold them onto the distinct pieces.
-        self._square_columns = tuple(
+        self._square_columns: tuple[tuple[int, int] | None, ...] = tuple(
             (self.atom_channels[l] if l < in_degrees else 0, square[l]) if l < len(square) else None
             for l in range(self.maxl + 1)
         )
@@ -107,10 +108,11 @@ class AtomLevel(nn.Module):
         """``W_l`` with the square's columns folded, ``W_l E_l``: weights for ``[F ⊕ cg_square(F) ⊕ ΣG⊗F]``."""
         folded = []
         for l, weight in enumerate(self.mix.weights):
-            if self._square_columns[l] is None:  # no square at this degree
+            columns = self._square_columns[l]
+            if columns is None:  # no square at this degree
                 folded.append(weight)
                 continue
-            start, width = self._square_columns[l]
+            start, width = columns
             expansion = getattr(self, f"_square_expansion_{l}")
             # split, not three slices: its gradient is one concatenation, not three zero-filled copies added up
             before, square, after = weight.split([start, width, weight.shape[1] - start - width], dim=1)
@@ -166,20 +168,24 @@ class AtomLevel(nn.Module):
         if lean:
             degrees = len(atoms.parts)
             separable = isinstance(edges, SeparableEdges)
-            edge_tensors = (*edges.scalars, *edges.harmonics) if separable else tuple(edges.parts)
+            edge_tensors = (
+                (*edges.scalars, *edges.harmonics) if isinstance(edges, SeparableEdges) else tuple(edges.parts)
+            )
 
-            def recompute(*tensors: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
+            def recompute_bracket(*tensors: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
                 vec = SO3Vec(list(tensors[:degrees]), basis=atoms.basis)
                 rest = tensors[degrees:]
                 again = (
                     SeparableEdges(rest[: len(rest) // 2], rest[len(rest) // 2 :])
                     if separable
-                    else SO3Vec(list(rest), basis=edges.basis)
+                    else SO3Vec(list(rest), basis=cast(SO3Vec, edges).basis)
                 )
                 # each degree's bracket whole (the weight gradient takes one product per degree): no copy per block
                 return enumerate(part.flatten(-2) for part in self.bracket(vec, again, lean=True))
 
-            mixed = matmuls_recomputing(weights, bracket, recompute, *atoms.parts, *edge_tensors)
+            mixed: Sequence[torch.Tensor] = matmuls_recomputing(
+                weights, bracket, recompute_bracket, *atoms.parts, *edge_tensors
+            )
         else:
             mixed = [broadcast_matmul(w, x) for w, x in zip(weights, bracket, strict=False)]
         atoms_count = atoms.batch_shape[-1]

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import torch
 from torch import nn
@@ -61,7 +61,7 @@ class CormorantLevels(NamedTuple):
     input: SO3Vec  # F^0, parts (B, N, C, 1)
     atoms: list[SO3Vec]  # F^s, s = 1..L, parts (B, N, C, 2l+1)
     edges: list[SO3Vec]  # G^s, s = 1..L, parts (B, N, N, C, 2l+1) (empty unless keep_edges)
-    geometry: EdgeGeometry
+    geometry: EdgeGeometry | None  # None from the reference network (nn.reference)
 
 
 def _per_level(value, count: int, name: str) -> list:
@@ -112,6 +112,15 @@ class Cormorant(nn.Module):
     chooses what to keep itself; with the recomputation the compiled qm9 step ran 869 kernels and 0.130 CPU s,
     without it 467 and 0.117, keeping as much). ``True`` or ``False`` forces the choice.
     """
+
+    # registered buffers, and submodules whose classes differ in nn.reference (declared for the type checker)
+    _species: torch.Tensor
+    target_mean: torch.Tensor
+    target_std: torch.Tensor
+    species_reference: torch.Tensor
+    input_layer: nn.Module
+    head: nn.Module
+    metadata: dict[str, Any]  # set by load_model (_persistence.model_from_payload)
 
     def __init__(
         self,
@@ -174,7 +183,7 @@ class Cormorant(nn.Module):
                 num_inputs,
                 channels[0],
                 num_layers=num_mpnn_layers,
-                basis_set=tuple(basis_set),
+                basis_set=cast("tuple[int, int]", tuple(basis_set)),
                 cutoff_type=tuple(cutoff_type),
                 width=mlp_width,
                 activation=activation,
@@ -192,7 +201,7 @@ class Cormorant(nn.Module):
             maxl=per_level["maxl"],
             max_sh=per_level["max_sh"],
             num_channels=channels,
-            basis_set=tuple(basis_set),
+            basis_set=cast("tuple[int, int]", tuple(basis_set)),
             cutoff_type=tuple(cutoff_type),
             level_gain=per_level["level_gain"],
             weight_init=weight_init,

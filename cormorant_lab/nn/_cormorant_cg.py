@@ -16,6 +16,7 @@ of :math:`F^{s-1}` (the CG aggregate is channel-wise), and outputs ``num_channel
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import cast
 
 from torch import nn
 
@@ -78,7 +79,7 @@ class CormorantCG(nn.Module):
     @property
     def channels(self) -> list[tuple[int, ...]]:
         """Channels per degree of each level's atom activations."""
-        return [level.channels_out for level in self.atom_levels]
+        return [cast(AtomLevel, level).channels_out for level in self.atom_levels]
 
     def forward(
         self, atoms: SO3Vec, geometry: EdgeGeometry, *, keep_edges: bool = True, recompute: bool = True

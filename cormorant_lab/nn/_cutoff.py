@@ -29,6 +29,9 @@ CUTOFF_WORDS = frozenset({"soft", "learn", "learn_rad", "learn_width", "hard"})
 class SoftCutoff(nn.Module):
     """The edge mask μ(r) of ``channels`` channels; see the module docstring."""
 
+    radius: torch.Tensor  # a parameter or a buffer (_register)
+    width: torch.Tensor
+
     def __init__(
         self,
         channels: int,

@@ -115,7 +115,7 @@ class _RecomputedMatmuls(torch.autograd.Function):
         saved = ctx.saved_tensors
         weights, inputs = saved[: ctx.count], saved[ctx.count :]
         grad_xs = [broadcast_matmul(w.transpose(-1, -2), grad) for w, grad in zip(weights, grads, strict=False)]
-        grad_weights = [None] * ctx.count
+        grad_weights: list[torch.Tensor | None] = [None] * ctx.count
         if any(ctx.needs_input_grad[2 : 2 + ctx.count]):
             # dL/dW = Σ over the batch of grad (o, m) @ x^T (m, c): x_k is put together from its blocks, then one
             # product per k (a product per block cost two kernels each, ~370 per qm9 step, for a few MiB less).

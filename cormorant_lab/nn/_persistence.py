@@ -74,6 +74,7 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if found in READABLE_FORMATS:
         return payload
     version, newest = _format_version(found), _format_version(CHECKPOINT_FORMAT)
+    assert newest is not None  # CHECKPOINT_FORMAT is "cormorant_lab/<number>"
     readable = ", ".join(READABLE_FORMATS)
     if version is not None and version > newest:
         raise CheckpointError(

@@ -57,5 +57,5 @@ class RadialPolyTrig(nn.Module):
         powers = [geometry.neighbour_mask.unsqueeze(1).to(r.dtype)]  # r^0, zero off the neighbour pairs
         for _ in range(self.k_max):
             powers.append(powers[-1] * inverse)
-        powers = torch.cat(powers, dim=1)  # (B, K, N, N)
-        return (trig.unsqueeze(2) * powers.unsqueeze(1)).flatten(1, 2)  # (B, T*K, N, N), index t*K + k
+        stacked = torch.cat(powers, dim=1)  # (B, K, N, N)
+        return (trig.unsqueeze(2) * stacked.unsqueeze(1)).flatten(1, 2)  # (B, T*K, N, N), index t*K + k

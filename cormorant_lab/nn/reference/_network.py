@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -111,13 +112,13 @@ class ReferenceCormorant(Cormorant):
         self.max_sh = [int(v) for v in levels["max_sh"]]
         num_inputs = len(species) * (charge_power + 1)
         # modules are registered in the reference's order, so that state_dicts list their entries alike
-        self.radial = nn.ModuleList(PolyTrig(tuple(basis_set)) for _ in range(num_cg_levels))
+        self.radial = nn.ModuleList(PolyTrig(cast("tuple[int, int]", tuple(basis_set))) for _ in range(num_cg_levels))
         if input == "mpnn":
             self.input_layer = ReferenceInputMPNN(
                 num_inputs,
                 channels[0],
                 num_layers=num_mpnn_layers,
-                basis_set=tuple(basis_set),
+                basis_set=cast("tuple[int, int]", tuple(basis_set)),
                 soft_cut_rad=levels["soft_cut_rad"][0],
                 soft_cut_width=levels["soft_cut_width"][0],
                 hard_cut_rad=levels["hard_cut_rad"][0],
@@ -126,9 +127,10 @@ class ReferenceCormorant(Cormorant):
             )
         else:
             self.input_layer = ReferenceInputLinear(num_inputs, channels[0])
-        radial_channels = self.radial[0].num_basis // 2
+        radial_channels = cast(PolyTrig, self.radial[0]).num_basis // 2
         self.atom_levels, self.edge_levels = nn.ModuleList(), nn.ModuleList()
-        atom_channels, edge_channels, level_channels = [channels[0]], [], []
+        atom_channels, level_channels = [channels[0]], []
+        edge_channels: list[int] = []
         for s in range(num_cg_levels):
             edge = ReferenceEdgeLevel(
                 edge_channels,
