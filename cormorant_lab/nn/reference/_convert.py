@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -80,7 +81,7 @@ def from_reference(
     *,
     species: Sequence[int] | None = None,
     dtype: torch.dtype | None = None,
-    **overrides,
+    **overrides: Any,
 ) -> ReferenceCormorant:
     """A reference-mode :class:`~cormorant_lab.nn.Cormorant` carrying the weights of a reference model.
 
