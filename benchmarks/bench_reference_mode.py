@@ -19,13 +19,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import torch
 
 from cormorant_lab.checks import random_molecules
 from cormorant_lab.nn import Cormorant
+from cormorant_lab.nn.reference import reference_implementation_inputs, reference_implementation_model
 from cormorant_lab.so3 import SO3Vec, cg_aggregate
 
 
@@ -46,40 +46,11 @@ def step_ours(model, positions, charges):
 
 
 def step_reference(reference_src: str, positions, charges):
-    sys.path.insert(0, reference_src)
-    from cormorant.models import CormorantQM9
-
     species = [1, 6, 7, 8, 9]
-    model = CormorantQM9(
-        [3],
-        [3],
-        4,
-        [10],
-        len(species),
-        ["learn"],
-        1.73,
-        1.73,
-        0.2,
-        "rand",
-        [10.0],
-        2,
-        [3, 3],
-        9,
-        False,
-        "pmlp",
-        "mpnn",
-        1,
-        device=torch.device("cpu"),
-        dtype=torch.float32,
+    model = reference_implementation_model(
+        "qm9", species, dtype=torch.float32, reference_src=reference_src, top="pmlp", input="mpnn"
     )
-    atom_mask = charges > 0
-    data = {
-        "positions": positions,
-        "charges": charges.float(),
-        "one_hot": charges.unsqueeze(-1) == torch.tensor(species),
-        "atom_mask": atom_mask,
-        "edge_mask": atom_mask.unsqueeze(1) * atom_mask.unsqueeze(2),
-    }
+    data = reference_implementation_inputs(positions, charges, species, torch.float32)
 
     def step():
         model.zero_grad(set_to_none=True)

@@ -39,44 +39,15 @@ TRAJECTORIES = ["ethanol", "malonaldehyde", "uracil", "aspirin"]
 
 def reference_model(preset: str, dtype: torch.dtype, **small):
     """A reference ``CormorantQM9``/``CormorantMD17`` with the reference's command-line defaults (``engine/args.py``)."""
-    from cormorant.models import CormorantMD17, CormorantQM9
+    from cormorant_lab.nn.reference import reference_implementation_model
 
-    args = dict(
-        maxl=[3],
-        max_sh=[3],
-        num_cg_levels=4,
-        num_channels=[10],
-        cutoff_type=["learn"],
-        hard_cut_rad=1.73,
-        soft_cut_rad=1.73,
-        soft_cut_width=0.2,
-        weight_init="rand",
-        level_gain=[10.0],
-        charge_power=2,
-        basis_set=[3, 3],
-        gaussian_mask=False,
-        top="linear",
-        input="linear",
-        num_mpnn_layers=1,
-    )
-    if "num_channels" in small:
-        small = {**small, "num_channels": [small["num_channels"]]}
-    args.update(small)
-    species = SPECIES[preset]
-    cls = CormorantQM9 if preset == "qm9" else CormorantMD17
-    return cls(num_species=len(species), charge_scale=max(species), device=torch.device("cpu"), dtype=dtype, **args)
+    return reference_implementation_model(preset, SPECIES[preset], dtype=dtype, **small)
 
 
 def reference_inputs(positions: np.ndarray, charges: np.ndarray, species: list[int], dtype: torch.dtype) -> dict:
-    charges_t = torch.tensor(charges)
-    atom_mask = charges_t > 0
-    return {
-        "positions": torch.tensor(positions, dtype=dtype),
-        "charges": charges_t.to(dtype),
-        "one_hot": charges_t.unsqueeze(-1) == torch.tensor(species),
-        "atom_mask": atom_mask,
-        "edge_mask": atom_mask.unsqueeze(1) * atom_mask.unsqueeze(2),
-    }
+    from cormorant_lab.nn.reference import reference_implementation_inputs
+
+    return reference_implementation_inputs(torch.tensor(positions), torch.tensor(charges), species, dtype)
 
 
 def molecules(preset: str) -> tuple[np.ndarray, np.ndarray, list[str]]:

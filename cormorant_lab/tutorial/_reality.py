@@ -72,44 +72,19 @@ def converter_check(
         y, y_again = ours(positions, charges), again(positions, charges)
     figures = {"round_trip_max_difference": float((y - y_again).abs().max()), "output_scale": float(y.abs().max())}
     if reference_src is not None:
-        import sys
+        from ..nn.reference import reference_implementation_inputs, reference_implementation_model
 
-        sys.path.insert(0, str(reference_src))
-        from cormorant.models import CormorantMD17, CormorantQM9
-
-        species = ours.species
-        cls = CormorantQM9 if preset == "qm9" else CormorantMD17
-        theirs = cls(
-            [3],
-            [3],
-            4,
-            [10],
-            len(species),
-            ["learn"],
-            1.73,
-            1.73,
-            0.2,
-            "rand",
-            [10.0],
-            2,
-            [3, 3],
-            max(species),
-            False,
-            ours.config["top"],
-            ours.config["input"],
-            1,
-            device=torch.device("cpu"),
+        species = list(ours.species)
+        theirs = reference_implementation_model(
+            preset,
+            species,
             dtype=torch.float64,
+            reference_src=reference_src,
+            top=ours.config["top"],
+            input=ours.config["input"],
         )
         theirs.load_state_dict(weights)
-        mask = charges > 0
-        batch = {
-            "positions": positions,
-            "charges": charges.double(),
-            "one_hot": charges.unsqueeze(-1) == torch.tensor(species),
-            "atom_mask": mask,
-            "edge_mask": mask.unsqueeze(1) * mask.unsqueeze(2),
-        }
+        batch = reference_implementation_inputs(positions, charges, species, torch.float64)
         with torch.no_grad():
             expected = theirs(batch)
         figures["reference_relative_difference"] = float((y - expected).abs().max() / expected.abs().max())

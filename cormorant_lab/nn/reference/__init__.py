@@ -10,6 +10,16 @@ default presets, and what each difference costs, is listed in ``docs/differences
 
 from ._complex import ComplexMixing
 from ._convert import from_reference, reference_key_map, to_reference_state_dict
+from ._implementation import REFERENCE_DEFAULTS, reference_implementation_inputs, reference_implementation_model
 from ._network import ReferenceCormorant
 
-__all__ = ["ComplexMixing", "ReferenceCormorant", "from_reference", "reference_key_map", "to_reference_state_dict"]
+__all__ = [
+    "REFERENCE_DEFAULTS",
+    "ComplexMixing",
+    "ReferenceCormorant",
+    "from_reference",
+    "reference_implementation_inputs",
+    "reference_implementation_model",
+    "reference_key_map",
+    "to_reference_state_dict",
+]
