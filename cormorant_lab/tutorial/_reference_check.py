@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -103,8 +104,10 @@ def converter_check(
         from ..nn.reference import reference_implementation_inputs, reference_implementation_model
 
         species = list(ours.species)
-        # the reference prints its bookkeeping ("CGDICT", "Number of scalars at top") while it builds and runs
-        with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+        # the reference prints its bookkeeping ("CGDICT", "Number of scalars at top") while it builds and runs, and
+        # its source compiles with SyntaxWarnings (`is` with literals) on first import
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore", SyntaxWarning)
             theirs = reference_implementation_model(
                 preset,
                 species,
