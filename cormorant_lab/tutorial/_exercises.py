@@ -341,8 +341,8 @@ def answer(f):
         "Write real_part(F) for a complex-basis SO3Vec F: the P of F = P + iQ where P and Q both satisfy the reality "
         "condition F_{l,−m} = (−1)^m conj(F_{l,m}).",
         "The map F ↦ F̃ with F̃_{l,m} = (−1)^m conj(F_{l,−m}) leaves exactly the vectors satisfying the condition "
-        "unchanged, and F̃ = P − iQ. Part l is (..., channels, 2l+1) with m = −l..l along the last axis: flip(-1) "
-        "reverses m.",
+        "unchanged; what does it do to iQ? Part l is (..., channels, 2l+1) with m = −l..l along the last axis: "
+        "flip(-1) reverses m.",
         judge=lambda real_part: _judge_real_part(real_part),
         why="F̃ = P − iQ, so P = (F + F̃)/2 and Q = (F − F̃)/(2i): a complex channel is two real ones.",
         solution="""\
