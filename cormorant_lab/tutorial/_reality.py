@@ -50,12 +50,12 @@ def _complex_parts(vec: SO3Vec) -> list[torch.Tensor]:
     return to_basis(vec, "complex").parts
 
 
-def to_basis(vec: SO3Vec, basis: str, *, tolerance: float = 1e-10) -> SO3Vec:
+def to_basis(vec: SO3Vec, basis: str, *, tolerance: float | None = None) -> SO3Vec:
     r"""``vec`` in the ``"real"`` or ``"complex"`` basis: :math:`F^{\rm real}_l = U_l F_l` (row layout ``part @ U.T``).
 
     Real → complex always works (the result satisfies the reality condition). Complex → real works only for vectors
     that satisfy it: otherwise ``U_l F_l`` is not real, and a ``ValueError`` names the first degree whose imaginary
-    part exceeds ``tolerance`` (relative to the part's norm).
+    part exceeds ``tolerance`` (relative to the part's norm; default 1e-10 in double precision, 1e-5 in single).
     """
     if not isinstance(vec, SO3Vec):
         raise TypeError(f"to_basis needs an SO3Vec, got {type(vec).__name__}")
@@ -71,6 +71,8 @@ def to_basis(vec: SO3Vec, basis: str, *, tolerance: float = 1e-10) -> SO3Vec:
             continue
         u = complex_to_real(l, dtype=part.dtype, device=part.device)
         real = part @ u.transpose(0, 1)
+        if tolerance is None:
+            tolerance = 1e-10 if part.dtype == torch.complex128 else 1e-5
         scale = float(real.abs().square().sum().sqrt())
         leak = float(real.imag.square().sum().sqrt())
         if leak > tolerance * max(scale, 1e-300):

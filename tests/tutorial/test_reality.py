@@ -152,3 +152,24 @@ def test_cg_pieces_keep_the_condition_up_to_the_phase_i_on_odd_pieces():
                 assert abs(part_reality_defect(piece) - 2) < 1e-12 and part_reality_defect(-1j * piece) < 1e-14
     with pytest.raises(ValueError, match="2l\\+1"):
         part_reality_defect(torch.zeros(3, 4))
+
+
+def test_float32_split_and_invariants_to_single_precision():
+    generator = torch.Generator().manual_seed(5)
+    f = SO3Vec(
+        [torch.randn(3, 2, 2 * l + 1, dtype=torch.complex64, generator=generator) for l in range(4)], basis="complex"
+    )
+    p, q = reality_split(f)
+    assert p.dtype == torch.complex64 and max(reality_defect(p) + reality_defect(q)) < 1e-6
+    for a, b, c in zip(f, p, q, strict=True):
+        torch.testing.assert_close(b + 1j * c, a, rtol=1e-6, atol=1e-6)
+    exact = complex_invariants(f.to(torch.complex128))
+    single = complex_invariants(f)
+    for key in ("bilinear", "squared_norm"):
+        for a, b in zip(single[key], exact[key], strict=True):
+            assert a.dtype == torch.float32
+            torch.testing.assert_close(a.double(), b, rtol=1e-5, atol=1e-5)
+    real32 = to_basis(p, "real")  # single precision: the default tolerance is 1e-5
+    assert real32.dtype == torch.float32
+    with pytest.raises(ValueError, match="part l=0"):
+        to_basis(f, "real")
