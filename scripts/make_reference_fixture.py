@@ -13,8 +13,9 @@ The reference's code is never part of this repository. Fetch and run it from out
 2. computes the reference's forces by autograd (NaN wherever two positions coincide: the self pair r = 0
    enters ``r^-k``) and by central finite differences of its float64 energy (finite everywhere), the oracle for
    our forces;
-3. writes ``tests/nn/data/reference_fixture.npz`` (weights as float32 — exact in both dtypes — under the
-   reference's names, prefixed ``qm9/`` or ``md17/``);
+3. writes ``cormorant_lab/nn/reference/data/reference_fixture.npz`` — package data, so it ships in the wheel and
+   ``cormorant_lab.nn.reference.load_reference_fixture`` reads it — with weights as float32 (exact in both dtypes)
+   under the reference's names, prefixed ``qm9/`` or ``md17/``;
 4. with ``--check``, loads the weights into ``cormorant_lab.nn.from_reference`` and prints the relative
    differences, also for the **default-size** presets (211,452 and 62,525 parameters), which are not stored.
 """
@@ -31,7 +32,7 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = ROOT / "tests" / "nn" / "data" / "reference_fixture.npz"
+FIXTURE = ROOT / "cormorant_lab" / "nn" / "reference" / "data" / "reference_fixture.npz"
 SMALL = {"qm9": {"num_cg_levels": 2, "num_channels": 3}, "md17": {"num_cg_levels": 3, "num_channels": 4}}
 SPECIES = {"qm9": [1, 6, 7, 8, 9], "md17": [1, 6, 7, 8]}
 TRAJECTORIES = ["ethanol", "malonaldehyde", "uracil", "aspirin"]

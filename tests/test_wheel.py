@@ -78,6 +78,7 @@ def test_wheel_contents(wheel):
     for molecule in ("ethanol", "malonaldehyde", "uracil", "aspirin"):
         assert f"cormorant_lab/data/bundled/gfn2xtb_{molecule}.npz" in names
     assert "cormorant_lab/py.typed" in names
+    assert "cormorant_lab/nn/reference/data/reference_fixture.npz" in names  # notebook 04's offline check
     assert not any(name.startswith(("tests/", "notebooks/", "benchmarks/")) for name in names)
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
@@ -108,3 +109,6 @@ def test_demo_runs_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path, clean
         clean_env,
     )
     assert "bundled GFN2-xTB ethanol" in output and "kcal/mol/Å" in output and "worst covariance error" in output
+    # the golden fixture is package data: the reference mode's offline check runs from the installed wheel
+    check = "from cormorant_lab.tutorial import fixture_check; print(fixture_check('md17')['relative_difference'])"
+    assert float(_run([str(python), "-c", check], tmp_path, clean_env)) <= 1e-10

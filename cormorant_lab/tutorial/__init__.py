@@ -18,8 +18,11 @@ in ``tests/tutorial/``:
   (``_baseline``); :func:`learning_curve_figure`, :func:`reference_line`, :func:`log_range` and
   :func:`covariance_bar_chart` — figures whose log axes frame their data (``_plots``);
 * :func:`harmonics_figure` — the real harmonics l ≤ 2, labelled (``_sphere``);
-* :func:`reality_defect` and :func:`converter_check` — the reality condition, and the reference mode's converter
-  check (``_reality``).
+* :func:`to_basis`, :func:`reality_defect`, :func:`part_reality_defect`, :func:`reality_split` and
+  :func:`complex_invariants` — the paper's complex basis beside the real one, the reality condition, and a complex
+  channel as two real ones (``_reality``);
+* :func:`fixture_check`, :func:`converter_check` and :func:`find_reference_src` — the reference mode against the
+  reference implementation: its stored outputs, the converter round trip, and its code run live (``_reference_check``).
 """
 
 from ._baseline import atom_counting_mae, atom_counting_prediction, species_counts
@@ -29,7 +32,8 @@ from ._paper import CORMORANT_QM9_MAE
 from ._parity import parity_plot, predict_dataset
 from ._plots import covariance_bar_chart, learning_curve_figure, log_range, power_law_slope, reference_line
 from ._quick import quick_mode
-from ._reality import converter_check, reality_defect
+from ._reality import complex_invariants, part_reality_defect, reality_defect, reality_split, to_basis
+from ._reference_check import converter_check, find_reference_src, fixture_check
 from ._sizes import SIZES, notebook_size
 from ._sphere import harmonics_figure, plot_on_sphere, sphere_grid
 from ._training import NotebookTraining, notebook_threads, train
@@ -64,4 +68,10 @@ __all__ = [
     "reference_line",
     "converter_check",
     "reality_defect",
+    "complex_invariants",
+    "reality_split",
+    "part_reality_defect",
+    "to_basis",
+    "find_reference_src",
+    "fixture_check",
 ]

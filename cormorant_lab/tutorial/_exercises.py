@@ -166,6 +166,35 @@ def _judge_gated(gate: Callable[[SO3Vec], SO3Vec]) -> tuple[bool, str]:
     return True, f"covariant to {max(errors):.0e} and nonlinear"
 
 
+def _judge_real_part(real_part: Callable[[SO3Vec], SO3Vec], tolerance: float = 1e-10) -> tuple[bool, str]:
+    """``real_part(F)`` must give the P of F = P + iQ with P and Q both satisfying the reality condition."""
+    from ._reality import reality_defect  # the package's measure of the condition is the reference
+
+    generator = torch.Generator().manual_seed(0)
+    parts = [torch.randn(3, 2, 2 * l + 1, dtype=torch.complex128, generator=generator) for l in range(4)]
+    f = SO3Vec(parts, basis="complex")
+    try:
+        p = real_part(f)
+    except Exception as error:  # the learner's code: report, do not crash the notebook
+        return False, f"your function raised {type(error).__name__}: {error} on a complex SO3Vec with l = 0..3"
+    if not isinstance(p, SO3Vec) or p.basis != "complex" or p.channels != f.channels:
+        got = f"{p.channels}, basis {p.basis!r}" if isinstance(p, SO3Vec) else type(p).__name__
+        return False, f"return a complex-basis SO3Vec of the same type {f.channels} as F, got {got}"
+    defects = reality_defect(p)
+    if max(defects) > tolerance:
+        first = next(l for l, d in enumerate(defects) if d > tolerance)
+        return False, f"your P breaks the reality condition at l = {first} (reality_defect {defects[first]:.1e})"
+    q_defects = reality_defect((f - p) * -1j)
+    if max(q_defects) > tolerance:
+        first = next(l for l, d in enumerate(q_defects) if d > tolerance)
+        return (
+            False,
+            f"P satisfies the condition, but Q = (F − P)/i does not at l = {first} (reality_defect "
+            f"{q_defects[first]:.1e}): P must be the part of F that satisfies it, not any such vector",
+        )
+    return True, f"P and Q = (F − P)/i both satisfy the condition to {max(defects + q_defects):.0e} at l = 0..3"
+
+
 def _l1_arrow(features: tuple[float, float, float]) -> tuple[float, ...]:
     from ..viz import l1_to_vector  # the drawing's own map is the reference
 
@@ -306,6 +335,24 @@ def answer(f):
     gated = [torch.tanh(f[0])]
     gated += [part * torch.sigmoid(norm).unsqueeze(-1) for part, norm in zip(f.parts[1:], f.norms()[1:])]
     return SO3Vec(gated)
+""",
+    ),
+    "reality_real_part": Exercise(
+        "Write real_part(F) for a complex-basis SO3Vec F: the P of F = P + iQ where P and Q both satisfy the reality "
+        "condition F_{l,−m} = (−1)^m conj(F_{l,m}).",
+        "The map F ↦ F̃ with F̃_{l,m} = (−1)^m conj(F_{l,−m}) leaves exactly the vectors satisfying the condition "
+        "unchanged; what does it do to iQ? Part l is (..., channels, 2l+1) with m = −l..l along the last axis: "
+        "flip(-1) reverses m.",
+        judge=lambda real_part: _judge_real_part(real_part),
+        why="F̃ = P − iQ, so P = (F + F̃)/2 and Q = (F − F̃)/(2i): a complex channel is two real ones.",
+        solution="""\
+# F̃_{l,m} = (−1)^m conj(F_{l,−m}) fixes the vectors satisfying the condition, and F̃ = P − iQ: P = (F + F̃)/2.
+def answer(f):
+    parts = []
+    for l, part in enumerate(f):
+        signs = torch.tensor([(-1.0) ** m for m in range(-l, l + 1)], dtype=torch.float64)
+        parts.append((part + signs * part.conj().flip(-1)) / 2)
+    return SO3Vec(parts, basis="complex")
 """,
     ),
     "level1_channels": Exercise(

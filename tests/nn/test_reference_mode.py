@@ -1,14 +1,13 @@
 """The reference mode: risilab/cormorant's network weight for weight (``cormorant_lab.nn.reference``).
 
-The golden fixture ``data/reference_fixture.npz`` holds the reference's weights, inputs (QM9 molecules and frames
-of the bundled trajectories) and outputs, made by ``scripts/make_reference_fixture.py`` from the reference itself;
-these tests compare against it offline.
+The golden fixture ``cormorant_lab/nn/reference/data/reference_fixture.npz`` (package data) holds the reference's
+weights, inputs (QM9 molecules and frames of the bundled trajectories) and outputs, made by
+``scripts/make_reference_fixture.py`` from the reference itself; these tests compare against it offline.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,9 @@ import torch
 
 from cormorant_lab.checks import check_covariance
 from cormorant_lab.nn import Cormorant, ReferenceCormorant, from_reference, to_reference_state_dict
+from cormorant_lab.nn.reference import reference_fixture_path
 
-FIXTURE = Path(__file__).parent / "data" / "reference_fixture.npz"
+FIXTURE = reference_fixture_path()
 PRESETS = ("qm9", "md17")
 
 

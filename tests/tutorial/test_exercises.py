@@ -5,7 +5,7 @@ import sympy
 import torch
 
 from cormorant_lab.so3 import SO3Vec
-from cormorant_lab.tutorial import EXERCISES, check_answer, show_solution, solution_answer
+from cormorant_lab.tutorial import EXERCISES, check_answer, reality_split, show_solution, solution_answer
 
 # The closed forms the notebooks teach; the checker computes its own values with the package.
 CLOSED_FORMS = {
@@ -38,6 +38,7 @@ CLOSED_FORMS = {
         ("atom_2", "edge_3", "atom_3"),
         {"levels": ("input", "edge_1", "atom_1", "edge_2", "atom_2", "edge_3", "atom_3"), "broken_at": "atom_2"},
     ),
+    "reality_real_part": (lambda f: reality_split(f)[0], {}),
     "l1_arrow_direction": ((0.5, -2.0, 1.0), {"features": (-2.0, 1.0, 0.5)}),
     "ellipsoid_volume": (1.0, {}),
 }
@@ -126,3 +127,14 @@ def test_judges_reject_wrong_code_and_say_why(capsys):
         "broken_levels", ("atom_1",), levels=("input", "edge_1", "atom_1", "edge_2"), broken_at="atom_1"
     )
     assert not check_answer("l1_arrow_direction", (1.0, 0.0, 0.0), features=(1.0, 0.0, 0.0))  # (y, z, x) order
+
+
+def test_reality_judge_says_why(capsys):
+    assert not check_answer("reality_real_part", lambda f: f)  # F itself: off the condition
+    assert "breaks the reality condition at l = 0" in capsys.readouterr().out
+    assert not check_answer("reality_real_part", lambda f: f * 0.0)  # satisfies it, but Q = F/i does not
+    assert "Q = (F − P)/i does not" in capsys.readouterr().out
+    assert not check_answer("reality_real_part", lambda f: f.parts)
+    assert "complex-basis SO3Vec" in capsys.readouterr().out
+    assert not check_answer("reality_real_part", lambda f: reality_split(f)[1])  # Q, not P
+    assert "Q = (F − P)/i does not" in capsys.readouterr().out

@@ -10,6 +10,14 @@ default presets, and what each difference costs, is listed in ``docs/differences
 
 from ._complex import ComplexMixing
 from ._convert import from_reference, reference_key_map, to_reference_state_dict
+from ._fixture import (
+    fixture_batch,
+    fixture_config,
+    fixture_model,
+    fixture_weights,
+    load_reference_fixture,
+    reference_fixture_path,
+)
 from ._implementation import REFERENCE_DEFAULTS, reference_implementation_inputs, reference_implementation_model
 from ._network import ReferenceCormorant
 
@@ -17,6 +25,12 @@ __all__ = [
     "REFERENCE_DEFAULTS",
     "ComplexMixing",
     "ReferenceCormorant",
+    "fixture_batch",
+    "fixture_config",
+    "fixture_model",
+    "fixture_weights",
+    "load_reference_fixture",
+    "reference_fixture_path",
     "from_reference",
     "reference_implementation_inputs",
     "reference_implementation_model",
