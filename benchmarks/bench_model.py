@@ -11,8 +11,13 @@ How we measure:
   best of ``--steps`` are printed, with the wall time and the load average. CPU seconds, not wall time, are the
   figure that counts on a shared machine (a busy machine stretches wall time, not the work done);
 * memory — the process's peak resident set size (``ru_maxrss``), as the total and as the increase over the
-  baseline measured just before the first step; run this script in a fresh process (``ru_maxrss`` is a
-  high-water mark; ``--scaling`` starts one process per size for that reason);
+  baseline measured just before the first step (after the imports, the model and the batch), and the floor:
+  the peak right after ``import torch`` (python and torch alone, ~220–234 MiB: a quarter of the reference's
+  936 MiB before either model exists). Run this script in a fresh process (``ru_maxrss`` is a high-water mark;
+  ``--scaling`` starts one process per size for that reason). ``--reference-memory`` also runs one step of the
+  reference implementation in a fresh process (``reference_memory_baseline.py --step``: ~15 CPU s for qm9, ~46
+  for md17 with forces) and prints its three figures beside ours, so that the ratios of the totals, of the
+  steps alone (peak − pre-step baseline) and over the floor come from one run;
 * kernels — the non-view ATen operations of one step, counted with ``torch.profiler``: the operations
   that call no other non-view ATen operation (each is one kernel launch on a GPU), leaving out views,
   allocations and metadata operations (``VIEW_OPS``). ``--compile`` counts the operations that remain outside inductor's
@@ -49,10 +54,17 @@ import sys
 import time
 from collections import Counter
 
-import torch
 
-from cormorant_lab.checks import random_molecules, saved_activation_bytes
-from cormorant_lab.nn import Cormorant
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+import torch  # noqa: E402  (the floor is measured right after it)
+
+FLOOR_MIB = peak_rss_mib()  # python + torch alone: what any torch program holds before it does anything
+
+from cormorant_lab.checks import random_molecules, saved_activation_bytes  # noqa: E402
+from cormorant_lab.nn import Cormorant  # noqa: E402
 
 # The reference implementation, 32 molecules x 18 atoms, float32, one thread: CPU seconds per step, peak MiB.
 REFERENCE = {
@@ -60,8 +72,9 @@ REFERENCE = {
     "md17_forces": {"cpu_s": 45.8, "peak_mib": 1793.0},
 }
 # The reference's peak RSS before its first step (benchmarks/reference_memory_baseline.py): its step's own memory
-# is the peak minus this.
+# is the peak minus this; and its floor, python + torch alone (the same interpreter and torch as ours).
 REFERENCE_BASELINE_MIB = 246.0
+REFERENCE_FLOOR_MIB = 220.0
 # Operations that make no kernel: views, aliases and metadata.
 VIEW_OPS = frozenset(
     "aten::" + name
@@ -72,10 +85,6 @@ VIEW_OPS = frozenset(
         "result_type is_nonzero item _local_scalar_dense size stride contiguous to _to_copy_noop"
     ).split()
 )
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def time_steps(step, steps: int, warmup: int = 2) -> tuple[list[float], list[float]]:
@@ -157,7 +166,7 @@ def bench_model(
     step = make_step(model, positions, charges, forces, train_forces=not compile)
     wall, cpu = time_steps(step, steps, warmup)
     result.update(cpu_s=statistics.median(cpu), cpu_best_s=min(cpu), wall_s=statistics.median(wall))
-    result.update(peak_mib=peak_rss_mib(), baseline_mib=baseline)
+    result.update(peak_mib=peak_rss_mib(), baseline_mib=baseline, floor_mib=FLOOR_MIB)
     if kernels:
         result["kernels"], by_name = count_kernels(step)
         result["top_kernels"] = dict(by_name.most_common(8))
@@ -204,19 +213,8 @@ def report(result: dict) -> None:
     print(
         f"  CPU per step: median {result['cpu_s']:.3f} s, best {result['cpu_best_s']:.3f} s (wall: median {result['wall_s']:.3f} s){ratio}"
     )
-    ratio = (
-        (
-            f"; reference {reference['peak_mib']:.0f} MiB -> {result['peak_mib'] / reference['peak_mib']:.3f} of it; the step alone "
-            f"(over the baseline; the reference's {REFERENCE_BASELINE_MIB:.0f} MiB): "
-            f"{(result['peak_mib'] - result['baseline_mib']) / (reference['peak_mib'] - REFERENCE_BASELINE_MIB):.3f}"
-        )
-        if reference
-        else ""
-    )
-    print(
-        f"  peak RSS: {result['peak_mib']:.0f} MiB total, +{result['peak_mib'] - result['baseline_mib']:.0f} MiB over the "
-        f"pre-step baseline of {result['baseline_mib']:.0f} MiB{ratio}"
-    )
+    measured = result.get("reference_memory")
+    print(memory_report(result, measured if measured and not compile else reference))
     if "kernels" in result:
         print(
             f"  kernels per step (leaf non-view ATen operations): {result['kernels']}; most frequent {result['top_kernels']}"
@@ -232,6 +230,41 @@ def report(result: dict) -> None:
             f"wall {result['compiled_wall_s']:.3f} s"
             + (f", kernels {result['compiled_kernels']}" if "compiled_kernels" in result else "")
         )
+
+
+def memory_report(result: dict, reference: dict | None) -> str:
+    """Peak RSS as the total, over the pre-step baseline (the step alone) and over the floor, with the reference's.
+
+    ``reference``: its ``peak_mib``, and its ``baseline_mib`` and ``floor_mib`` when measured in this run
+    (``--reference-memory``); else the constants measured with ``reference_memory_baseline.py``.
+    """
+    peak, baseline, floor = result["peak_mib"], result["baseline_mib"], result.get("floor_mib", FLOOR_MIB)
+    text = (
+        f"  peak RSS: {peak:.0f} MiB total, +{peak - baseline:.0f} MiB over the pre-step baseline of "
+        f"{baseline:.0f} MiB (the step alone), +{peak - floor:.0f} MiB over the floor (python + torch alone: "
+        f"{floor:.0f} MiB)"
+    )
+    if reference:
+        ref_peak = reference["peak_mib"]
+        ref_baseline = reference.get("baseline_mib", REFERENCE_BASELINE_MIB)
+        ref_floor = reference.get("floor_mib", REFERENCE_FLOOR_MIB)
+        measured = "measured in this run" if "floor_mib" in reference else "reference_memory_baseline.py"
+        text += (
+            f"\n  reference ({measured}): {ref_peak:.0f} MiB total, +{ref_peak - ref_baseline:.0f} over its pre-step "
+            f"baseline of {ref_baseline:.0f}, +{ref_peak - ref_floor:.0f} over its floor of {ref_floor:.0f} MiB"
+            f"\n  ours / reference: total {peak / ref_peak:.3f}, the step alone "
+            f"{(peak - baseline) / (ref_peak - ref_baseline):.3f}, over the floor {(peak - floor) / (ref_peak - ref_floor):.3f}"
+        )
+    return text
+
+
+def reference_memory(forces: bool, src: str, batch: int, atoms: int) -> dict:
+    """One step of the reference implementation in a fresh process: floor, pre-step baseline and peak (MiB)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_memory_baseline.py")
+    command = [sys.executable, "-W", "ignore", script, "--src", src, "--step", "--json"]
+    command += ["--batch", str(batch), "--atoms", str(atoms)] + (["--forces"] if forces else [])
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])  # the reference prints lines of its own first
 
 
 def fit_exponent(sizes: list[float], values: list[float]) -> float:
@@ -313,6 +346,13 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--tune-malloc", action="store_true", help="--scaling with glibc keeping freed memory (MALLOC_TUNING)"
     )
+    parser.add_argument(
+        "--reference-memory",
+        nargs="?",
+        const="/tmp/cormorant_ref/src",
+        metavar="SRC",
+        help="also measure the reference's memory in a fresh process (its src/; default /tmp/cormorant_ref/src)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.scaling:
@@ -328,6 +368,8 @@ def main(argv=None) -> None:
         args.kernels,
         2 if args.warmup is None else args.warmup,
     )
+    if args.reference_memory:
+        result["reference_memory"] = reference_memory(args.forces, args.reference_memory, args.batch, args.atoms)
     if args.json:
         print(json.dumps(result))
     else:
