@@ -10,7 +10,7 @@ How we measure:
 * CPU time — process CPU seconds (``time.process_time``) of each step after warm-up steps; the median and the
   best of ``--steps`` are printed, with the wall time and the load average. CPU seconds, not wall time, are the
   figure that counts on a shared machine (a busy machine stretches wall time, not the work done);
-* memory — the process's peak resident set size (``ru_maxrss``), as the total and as the increase over the
+* memory — the process's peak resident set size (``VmHWM``, else ``ru_maxrss``), as the total and as the increase over the
   baseline measured just before the first step (after the imports, the model and the batch), and the floor:
   the peak right after ``import torch`` (python and torch alone, ~220–234 MiB: a quarter of the reference's
   936 MiB before either model exists). Run this script in a fresh process (``ru_maxrss`` is a high-water mark;
@@ -61,6 +61,17 @@ from collections import Counter
 
 
 def peak_rss_mib() -> float:
+    """Peak resident memory of this process in MiB: ``VmHWM`` of ``/proc/self/status`` where there is one.
+
+    (``ru_maxrss`` survives ``exec`` on Linux: a process started by a larger one would report its parent's peak.)
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 

@@ -3,7 +3,7 @@
 ``bench_model.py`` compares peak resident memory with the reference's (936 MiB qm9, 1,793 MiB md17 with forces).
 Both totals include what a process holds before any step: the **floor** (python and torch imported, nothing
 else: ~234 MiB with torch 2.13 CPU, already a quarter of 936 MiB) and then the package and its model. So three
-figures are printed, each a high-water mark of this one process (``ru_maxrss``), in the order they are reached:
+figures are printed, each a high-water mark of this one process (``VmHWM``, else ``ru_maxrss``), in the order they are reached:
 
 * ``floor_mib`` — right after ``import torch`` (before the reference is imported);
 * ``baseline_mib`` — after importing the reference and building its model (``REFERENCE_BASELINE_MIB`` in
@@ -23,6 +23,17 @@ import resource
 
 
 def peak_mib() -> float:
+    """Peak resident memory of this process in MiB: ``VmHWM`` of ``/proc/self/status`` where there is one.
+
+    (``ru_maxrss`` survives ``exec`` on Linux: a process started by a larger one would report its parent's peak.)
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
