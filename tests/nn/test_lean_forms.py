@@ -1,4 +1,5 @@
-"""The atom level's normalization of every degree at once equals its normalization module degree by degree."""
+"""Lean forms of the levels against their plain forms: the normalization of every degree at once, the concatenation
+whose gradient is one split."""
 
 import inspect
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 
 from cormorant_lab.nn import AtomLevel
+from cormorant_lab.nn._mixing import cat_split_backward
 from cormorant_lab.so3 import SO3Vec, random_rotation, wigner_d
 
 # The normalization's constants, where the level has them (κ = 2, ε = 0.5: not the plain 1, 1)
@@ -62,3 +64,16 @@ def test_all_degrees_at_once_are_covariant_and_bounded(dtype, tolerance, generat
     assert torch.equal(
         level._soft_normalize_all([torch.zeros_like(p) for p in parts])[2], torch.zeros(2, 4, 3, 5, dtype=dtype)
     )
+
+
+def test_cat_split_backward_equals_torch_cat_with_first_and_second_derivatives(generator):
+    pieces = [torch.randn(2, c, 4, 3, generator=generator, dtype=torch.float64, requires_grad=True) for c in (1, 3, 2)]
+    weight = torch.randn(2, 6, 4, 3, generator=generator, dtype=torch.float64)
+    results = []
+    for cat in (cat_split_backward, torch.cat):
+        out = cat(pieces, dim=-3)
+        grads = torch.autograd.grad(((weight * out).sum((-3, -1)) ** 2).sum(), pieces, create_graph=True)
+        second = torch.autograd.grad(sum((g.sin() * g).sum() for g in grads), pieces)
+        results.append([out.detach(), *(g.detach() for g in grads), *second])
+    for lean, plain in zip(*results, strict=True):
+        assert torch.equal(lean, plain) or torch.allclose(lean, plain, rtol=1e-14, atol=1e-15)
