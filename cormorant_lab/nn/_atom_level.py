@@ -135,7 +135,9 @@ class AtomLevel(nn.Module):
         blocks: list[list[torch.Tensor]] = [[] for _ in range(self.maxl + 1)]
         for l, block in self._bracket_blocks(atoms, edges, lean=lean):
             blocks[l].append(block)
-        return [cat_split_backward(pieces, dim=-3) for pieces in blocks]
+        # a differentiated backward pass (forces: not lean) gets concatenations whose gradient is one split
+        cat = torch.cat if lean else cat_split_backward
+        return [cat(pieces, dim=-3) for pieces in blocks]
 
     def _bracket_blocks(
         self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool
@@ -150,7 +152,7 @@ class AtomLevel(nn.Module):
         square = iter_square_pieces(channels_first, self.maxl, atoms.basis, plans=self.square_plans() if own else None)
         yield from square
         if isinstance(edges, SeparableEdges):
-            f_all = cat_split_backward(channels_first, dim=-1)
+            f_all = (torch.cat if lean else cat_split_backward)(channels_first, dim=-1)
             chunk = COMPONENTS_PER_CHUNK if lean else None
             plans = self.aggregate_plans() if own and len(edges.scalars) == self.max_sh + 1 else None
             yield from iter_separable_aggregate_pieces(
@@ -214,7 +216,7 @@ class AtomLevel(nn.Module):
         """
         # the normalization's constants, if it has any (κ, ε: q/κ² and ε + q; the plain one is κ = ε = 1)
         kappa, epsilon = getattr(self.normalize, "scale", 1.0), getattr(self.normalize, "epsilon", 1.0)
-        x = cat_split_backward(channels_first, dim=-1)  # (B, τ, N, Σ(2l+1))
+        x = torch.cat(list(channels_first), dim=-1)  # (B, τ, N, Σ(2l+1))
         q = (x.square().sum(-3) @ self._degree_sum) / (x.shape[-3] * kappa * kappa)  # (B, N, L+1)
         scale = torch.rsqrt(epsilon + q) @ self._degree_sum.transpose(0, 1)  # (B, N, Σ(2l+1))
         # each degree multiplied on its own: contiguous channels-first parts, as the next level reads them

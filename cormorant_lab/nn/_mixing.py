@@ -135,7 +135,7 @@ def cat_split_backward(tensors: Sequence[torch.Tensor], dim: int) -> torch.Tenso
     PyTorch differentiates a concatenation into one slice per piece. When that backward pass is differentiated
     again (training on forces), the gradient of each slice is a zero-filled tensor as large as the whole
     concatenation, into which the piece is copied, and the pieces are then added up: three full-size kernels per
-    piece (~800 per md17 energy+forces step, from the atom levels' brackets). The gradient of a ``split`` is a
+    piece (~550 per md17 energy+forces step, most of them the atom levels' brackets). The gradient of a ``split`` is a
     single concatenation.
     """
     if len(tensors) == 1:
