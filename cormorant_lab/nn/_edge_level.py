@@ -40,7 +40,7 @@ from torch import nn
 from ..so3 import SO3Vec
 from ._cutoff import SoftCutoff
 from ._geometry import EdgeGeometry
-from ._mixing import broadcast_matmul
+from ._mixing import broadcast_matmul, cat_split_backward
 from ._radial import RadialPolyTrig
 
 
@@ -207,7 +207,9 @@ def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> tor
     if per_degree:
         channels = per_degree[0].shape[0]
         rows = len(per_degree) * channels
-        previous = torch.cat([broadcast_matmul(w, g) for w, g in zip(per_degree, blocks[2:], strict=False)], dim=-2)
+        previous = cat_split_backward(
+            [broadcast_matmul(w, g) for w, g in zip(per_degree, blocks[2:], strict=False)], dim=-2
+        )
         if in_place:
             mixed[..., :rows, :] += previous
         elif rows == mixed.shape[-2]:  # every degree has a previous g: no slices (their gradient is zero-filled)

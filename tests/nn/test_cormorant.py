@@ -58,10 +58,9 @@ def test_the_checker_sees_the_symmetry_breaking_we_plant():
     """A test of the tests: break the model's covariance slightly and the invariance test above must fail."""
     model = seeded_model("md17", torch.float64)
     positions, charges = molecules(model, 2, 9)
-    original = model.cormorant_cg.atom_levels[1].normalize.forward
-    model.cormorant_cg.atom_levels[1].normalize.forward = lambda vec: original(vec).apply(
-        lambda p: p + 1e-6 * p[..., :1]
-    )
+    level = model.cormorant_cg.atom_levels[1]
+    original = level.forward  # the level's output (its normalization may be fused into it)
+    level.forward = lambda *args, **kwargs: original(*args, **kwargs).apply(lambda p: p + 1e-6 * p[..., :1])
     report = check_covariance(model, positions, charges, n_rotations=1)
     assert report.rotation_error > 1e-9 and report.covariance_errors["atom_2"][1] > 1e-9
     assert report.covariance_errors["atom_1"][1] < 1e-12  # levels before the planted error stay exact
