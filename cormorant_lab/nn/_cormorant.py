@@ -31,6 +31,7 @@ per-species reference energies for extensive energies) and they are saved in the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -148,6 +149,11 @@ class Cormorant(nn.Module):
         mlp_width: int = 256,
         num_mixed: int = 64,
         input_gain: float = 1.0,
+        normalization_scale: float = 1.0,
+        normalization_epsilon: float = 1.0,
+        head_level_gain: float | Sequence[float] = 1.0,
+        block_gain: Sequence[float] = (1.0, 1.0, 1.0),
+        solid_harmonics: bool = False,
     ):
         super().__init__()
         config = {key: value for key, value in locals().items() if key not in ("self", "__class__")}
@@ -196,7 +202,7 @@ class Cormorant(nn.Module):
             with torch.no_grad():
                 last.weight.mul_(input_gain)
                 last.bias.mul_(input_gain)
-        self.input_normalization = CovariantNormalization(normalization)
+        self.input_normalization = CovariantNormalization(normalization, normalization_scale, normalization_epsilon)
         self.cormorant_cg = CormorantCG(
             maxl=per_level["maxl"],
             max_sh=per_level["max_sh"],
@@ -206,6 +212,9 @@ class Cormorant(nn.Module):
             level_gain=per_level["level_gain"],
             weight_init=weight_init,
             normalization=normalization,
+            normalization_scale=normalization_scale,
+            normalization_epsilon=normalization_epsilon,
+            block_gain=tuple(block_gain),
             **cutoff,
         )
         self.max_sh = max(per_level["max_sh"])
@@ -216,11 +225,21 @@ class Cormorant(nn.Module):
             )
         else:
             self.head = OutputLinear(num_scalars, self.num_targets)
+        head_gains = _per_level(head_level_gain, num_cg_levels, "head_level_gain")
+        if any(g != 1.0 for g in head_gains):  # the head's weights on level s's invariants start ×head_gains[s]
+            first = next(m for m in self.head.modules() if isinstance(m, nn.Linear))
+            start = 0
+            with torch.no_grad():
+                for gain, c in zip(head_gains, self.cormorant_cg.channels, strict=True):
+                    width = c[0] + sum(c)
+                    first.weight[:, start : start + width].mul_(gain)
+                    start += width
         self.register_buffer("target_mean", torch.zeros(self.num_targets))
         self.register_buffer("target_std", torch.ones(self.num_targets))
         self.register_buffer("species_reference", torch.zeros(len(species), self.num_targets))
         self.validate_inputs = True
         self.recompute_in_backward: bool | None = None
+        self.solid_harmonics = bool(solid_harmonics)
 
     def __new__(cls, *args, reference: bool = False, **kwargs):
         """``Cormorant(reference=True, ...)`` builds the reference mode, :class:`~cormorant_lab.nn.reference.ReferenceCormorant`."""
@@ -294,6 +313,10 @@ class Cormorant(nn.Module):
     def _compute_levels(self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool) -> CormorantLevels:
         atom_mask = charges != 0
         geometry = edge_geometry(positions, atom_mask, self.max_sh)
+        if getattr(self, "solid_harmonics", False):  # r^l Y_l(r̂), the reference's edge harmonics (up to its factor)
+            r = geometry.distances.unsqueeze(-1)
+            solid = tuple(y * r**l if l else y for l, y in enumerate(geometry.harmonics))
+            geometry = dataclasses.replace(geometry, harmonics=solid)
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
         scalars = self.input_layer(features, atom_mask, geometry)
         inputs = self.input_normalization(SO3Vec([scalars.unsqueeze(-1)]))

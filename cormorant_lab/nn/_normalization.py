@@ -30,6 +30,8 @@ Per degree rather than per atom, so that a large l = 0 part does not squash the 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -38,23 +40,29 @@ from ..so3 import SO3Vec
 NORMALIZATIONS = ("soft", "none")
 
 
-def soft_normalize(part: torch.Tensor) -> torch.Tensor:
-    """``part / sqrt(1 + mean_c ||part_c||²)`` for a part ``(..., channels, 2l+1)``."""
-    q = part.pow(2).sum(dim=(-2, -1), keepdim=True) / part.shape[-2]
-    return part * torch.rsqrt(1 + q)
+def soft_normalize(part: torch.Tensor, scale: float = 1.0, epsilon: float = 1.0) -> torch.Tensor:
+    """``part / sqrt(ε + mean_c ||part_c||² / κ²)`` (κ = ``scale``, ε = ``epsilon``) for a part ``(..., channels, 2l+1)``."""
+    q = part.pow(2).sum(dim=(-2, -1), keepdim=True) / (part.shape[-2] * scale * scale)
+    return part * torch.rsqrt(epsilon + q)
 
 
 class CovariantNormalization(nn.Module):
     """Apply :func:`soft_normalize` to every degree of an SO3Vec (``mode="soft"``), or nothing (``"none"``)."""
 
-    def __init__(self, mode: str = "soft"):
+    def __init__(self, mode: str = "soft", scale: float = 1.0, epsilon: float = 1.0):
         super().__init__()
         if mode not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {mode!r}")
-        self.mode = mode
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"normalization_scale must be a positive finite number, got {scale!r}")
+        if not (math.isfinite(epsilon) and epsilon > 0):
+            raise ValueError(f"normalization_epsilon must be a positive finite number, got {epsilon!r}")
+        self.mode, self.scale, self.epsilon = mode, float(scale), float(epsilon)
 
     def forward(self, vec: SO3Vec) -> SO3Vec:
-        return vec.apply(soft_normalize) if self.mode == "soft" else vec
+        if self.mode == "none":
+            return vec
+        return vec.apply(lambda part: soft_normalize(part, self.scale, self.epsilon))
 
     def extra_repr(self) -> str:
-        return f"mode={self.mode!r}"
+        return f"mode={self.mode!r}, scale={self.scale}, epsilon={self.epsilon}"
