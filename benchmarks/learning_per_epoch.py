@@ -8,12 +8,21 @@ MAE (kcal/mol) after epochs 1, 2, 5 and 20 and the process CPU seconds spent tra
 predicting the training mean is the baseline. float32, one thread.
 
 The default md17 preset is ``Cormorant.from_preset("md17")`` as shipped (soft cutoff from 2.5 Å; ``--overrides
-'{"soft_cut_rad": 1.73}'`` gives the previous preset). Results, two seeds, and the ablations behind the preset:
+'{"soft_cut_rad": 1.73}'`` gives the previous preset). Results, three seeds, and the ablations behind the preset:
 ``docs/differences.md``, "Accuracy per epoch".
 
-Usage (about 3–4 CPU minutes per model for 20 epochs on one core)::
+Usage (about 1–1.5 CPU minutes per model of ours for 20 epochs on one core)::
 
     python benchmarks/learning_per_epoch.py [--epochs 20] [--models reference,default] [--seed 0]
+
+The reference implementation itself (model ``reference_impl``; about 2.9 CPU s per step, 18× the reference mode):
+it is imported from a clone outside this repository (``--reference-src``; ``scripts/make_reference_fixture.py``
+says how to fetch it) and starts from the reference mode's initial weights for the same seed. ``--save``/``--resume``
+checkpoint it so that it can be trained a few epochs per call; with both ``reference`` and ``reference_impl`` in
+``--models`` and ``--save``, the two are compared at the end (largest weight and test-prediction differences)::
+
+    python -W ignore benchmarks/learning_per_epoch.py --models reference,reference_impl \
+        --reference-src /tmp/cormorant_ref/src --stop 2 --save /tmp/ck   # then --stop 5 --resume /tmp/ck --save /tmp/ck
 """
 
 from __future__ import annotations
@@ -150,7 +159,10 @@ def train(
             optimizer.step()
             step += 1
             if name == "reference_impl" and k % 10 == 0:
-                print(f"    step {step}  loss {float(loss):.4f}  CPU {cpu + time.process_time() - start_cpu:.1f} s", flush=True)
+                print(
+                    f"    step {step}  loss {float(loss):.4f}  CPU {cpu + time.process_time() - start_cpu:.1f} s",
+                    flush=True,
+                )
         cpu += time.process_time() - start_cpu
         if epoch in REPORT or epoch == epochs:
             rows.append((epoch, test_mae(model, x_test, e_test, charges), cpu))

@@ -98,11 +98,14 @@ class AtomLevel(nn.Module):
             (self.atom_channels[l] if l < in_degrees else 0, square[l]) if l < len(square) else None
             for l in range(self.maxl + 1)
         )
+        if len(block_gain) != 3:
+            raise ValueError(f"block_gain must be three factors (on F, F⊗F, ΣG⊗F), got {block_gain!r}")
         if tuple(block_gain) != (1.0, 1.0, 1.0):  # initial scale of the weights on F, F⊗F and ΣG⊗F
             with torch.no_grad():
                 for l, weight in enumerate(self.mix.weights):
                     own = self.atom_channels[l] if l < in_degrees else 0
-                    width = self._square_columns[l][1] if self._square_columns[l] is not None else 0
+                    columns = self._square_columns[l]
+                    width = columns[1] if columns is not None else 0
                     weight[:, :own].mul_(block_gain[0])
                     weight[:, own : own + width].mul_(block_gain[1])
                     weight[:, own + width :].mul_(block_gain[2])

@@ -92,6 +92,12 @@ class Cormorant(nn.Module):
         level_gain, weight_init: initialization of the atom-level mixing weights (per level).
         input_gain: factor on the input layer's last linear map at initialization (the presets use 4).
         normalization: ``"soft"`` (default, see ``_normalization``) or ``"none"`` (the reference's blow-up).
+        normalization_scale, normalization_epsilon: κ (per level: the input, then each level) and ε of the soft
+            normalization ``F_l / sqrt(ε + mean_c ||F_{l,c}||² / κ²)`` (default 1 and 1; issue 11's ablations).
+        head_level_gain: factor on the head's initial weights for each level's invariants (per level).
+        block_gain: factors on the initial atom-mixing weights of the bracket's blocks ``F``, ``F ⊗ F``, ``Σ G ⊗ F``.
+        solid_harmonics: edge harmonics ``r^l Y_l(r̂)`` (the reference's, up to its constant factor) instead of
+            ``Y_l(r̂)``.
         activation: of the MLPs.
 
     ``config`` holds these arguments (JSON-serializable) and ``Cormorant(**model.config)`` rebuilds the model.
@@ -149,7 +155,7 @@ class Cormorant(nn.Module):
         mlp_width: int = 256,
         num_mixed: int = 64,
         input_gain: float = 1.0,
-        normalization_scale: float = 1.0,
+        normalization_scale: float | Sequence[float] = 1.0,
         normalization_epsilon: float = 1.0,
         head_level_gain: float | Sequence[float] = 1.0,
         block_gain: Sequence[float] = (1.0, 1.0, 1.0),
@@ -202,7 +208,8 @@ class Cormorant(nn.Module):
             with torch.no_grad():
                 last.weight.mul_(input_gain)
                 last.bias.mul_(input_gain)
-        self.input_normalization = CovariantNormalization(normalization, normalization_scale, normalization_epsilon)
+        scales = _per_level(normalization_scale, num_cg_levels + 1, "normalization_scale")  # input, then each level
+        self.input_normalization = CovariantNormalization(normalization, scales[0], normalization_epsilon)
         self.cormorant_cg = CormorantCG(
             maxl=per_level["maxl"],
             max_sh=per_level["max_sh"],
@@ -212,7 +219,7 @@ class Cormorant(nn.Module):
             level_gain=per_level["level_gain"],
             weight_init=weight_init,
             normalization=normalization,
-            normalization_scale=normalization_scale,
+            normalization_scale=scales[1:],
             normalization_epsilon=normalization_epsilon,
             block_gain=tuple(block_gain),
             **cutoff,

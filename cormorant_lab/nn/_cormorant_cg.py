@@ -43,7 +43,7 @@ class CormorantCG(nn.Module):
         level_gain: Sequence[float],
         weight_init: str = "rand",
         normalization: str = "soft",
-        normalization_scale: float = 1.0,
+        normalization_scale: Sequence[float] = (1.0,),
         normalization_epsilon: float = 1.0,
         block_gain: Sequence[float] = (1.0, 1.0, 1.0),
     ):
@@ -74,7 +74,7 @@ class CormorantCG(nn.Module):
                 gain=level_gain[s],
                 weight_init=weight_init,
                 normalization=normalization,
-                normalization_scale=normalization_scale,
+                normalization_scale=normalization_scale[min(s, len(normalization_scale) - 1)],
                 normalization_epsilon=normalization_epsilon,
                 block_gain=block_gain,
             )
