@@ -8,12 +8,21 @@ MAE (kcal/mol) after epochs 1, 2, 5 and 20 and the process CPU seconds spent tra
 predicting the training mean is the baseline. float32, one thread.
 
 The default md17 preset is ``Cormorant.from_preset("md17")`` as shipped (soft cutoff from 2.5 Å; ``--overrides
-'{"soft_cut_rad": 1.73}'`` gives the previous preset). Results, two seeds, and the ablations behind the preset:
+'{"soft_cut_rad": 1.73}'`` gives the previous preset). Results, three seeds, and the ablations behind the preset:
 ``docs/differences.md``, "Accuracy per epoch".
 
-Usage (about 3–4 CPU minutes per model for 20 epochs on one core)::
+Usage (about 1–1.5 CPU minutes per model of ours for 20 epochs on one core)::
 
     python benchmarks/learning_per_epoch.py [--epochs 20] [--models reference,default] [--seed 0]
+
+The reference implementation itself (model ``reference_impl``; about 2.9 CPU s per step, 18× the reference mode):
+it is imported from a clone outside this repository (``--reference-src``; ``scripts/make_reference_fixture.py``
+says how to fetch it) and starts from the reference mode's initial weights for the same seed. ``--save``/``--resume``
+checkpoint it so that it can be trained a few epochs per call; with both ``reference`` and ``reference_impl`` in
+``--models`` and ``--save``, the two are compared at the end (largest weight and test-prediction differences)::
+
+    python -W ignore benchmarks/learning_per_epoch.py --models reference,reference_impl \
+        --reference-src /tmp/cormorant_ref/src --stop 2 --save /tmp/ck   # then --stop 5 --resume /tmp/ck --save /tmp/ck
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -37,7 +47,7 @@ def data(seed: int, train: int = 1000, test: int = 1000):
         positions, energies, z = d["R"], d["E"][:, 0], d["z"]
     order = np.random.default_rng(seed).permutation(len(energies))
     pick = lambda idx: (
-        torch.tensor(positions[idx], dtype=torch.float32),
+        torch.tensor(positions[idx], dtype=SETTINGS["dtype"]),
         torch.tensor(energies[idx], dtype=torch.float64),
     )
     charges = torch.tensor(z).unsqueeze(0)
@@ -45,13 +55,51 @@ def data(seed: int, train: int = 1000, test: int = 1000):
 
 
 OVERRIDES: dict = {}  # --overrides: constructor arguments for the default preset (to compare initializations)
+SETTINGS: dict = {"dtype": torch.float32, "reference_src": None}  # --dtype, --reference-src
 
 
-def build(name: str, seed: int) -> Cormorant:
+class ReferenceImplementation(torch.nn.Module):
+    """The reference implementation's ``CormorantMD17`` (imported from ``--reference-src``), called like ours.
+
+    It starts from the reference mode's initial weights for the same seed (``to_reference_state_dict``), so the
+    two train from the same point on the same minibatches; its output is rescaled by the same ``target_std`` and
+    ``target_mean`` as ours.
+    """
+
+    def __init__(self, seed: int):
+        super().__init__()
+        from cormorant_lab.nn.reference import (
+            reference_implementation_inputs,
+            reference_implementation_model,
+            to_reference_state_dict,
+        )
+
+        if SETTINGS["reference_src"] is None:
+            raise SystemExit("model reference_impl needs --reference-src (a clone's src/, e.g. /tmp/cormorant_ref/src)")
+        ours = build("reference", seed)
+        self.species = list(ours.species)
+        self.model = reference_implementation_model(
+            "md17", self.species, dtype=SETTINGS["dtype"], reference_src=SETTINGS["reference_src"]
+        )
+        self.model.load_state_dict(to_reference_state_dict(ours))
+        self.inputs = reference_implementation_inputs
+        self.register_buffer("target_mean", ours.target_mean.clone())
+        self.register_buffer("target_std", ours.target_std.clone())
+
+    def forward(self, positions: torch.Tensor, charges: torch.Tensor) -> torch.Tensor:
+        y = self.model(self.inputs(positions, charges, self.species, SETTINGS["dtype"])).reshape(len(positions))
+        return y * self.target_std + self.target_mean
+
+
+def build(name: str, seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
     if name == "reference":
-        return Cormorant.from_preset("md17", reference=True)
-    return Cormorant.from_preset("md17", **OVERRIDES)
+        model = Cormorant.from_preset("md17", reference=True)
+    elif name == "reference_impl":
+        return ReferenceImplementation(seed).to(SETTINGS["dtype"])
+    else:
+        model = Cormorant.from_preset("md17", **OVERRIDES)
+    return model.to(SETTINGS["dtype"])
 
 
 def test_mae(model, positions, energies, charges, batch: int = 100) -> float:
@@ -66,8 +114,19 @@ def test_mae(model, positions, energies, charges, batch: int = 100) -> float:
 
 
 def train(
-    name: str, epochs: int, seed: int, batch: int = 25, stop: int | None = None
+    name: str,
+    epochs: int,
+    seed: int,
+    batch: int = 25,
+    stop: int | None = None,
+    save: str | None = None,
+    resume: str | None = None,
 ) -> list[tuple[int, float, float]]:
+    """Train model ``name`` for epochs 1..``stop`` (default ``epochs``) of an ``epochs``-epoch schedule.
+
+    ``save``/``resume``: a checkpoint ``PATH.NAME.pt`` (weights, optimizer, step, CPU seconds) after the last epoch
+    run / to continue from, so that a slow model (the reference implementation) can be trained in several calls.
+    """
     (x_train, e_train), (x_test, e_test), charges = data(seed)
     model = build(name, seed)
     mean, std = float(e_train.mean()), float(e_train.std())
@@ -78,8 +137,15 @@ def train(
     steps_per_epoch = math.ceil(len(e_train) / batch)
     total = steps_per_epoch * max(epochs, 1)
     shuffle = torch.Generator().manual_seed(seed + 1)  # the same minibatches for every model
-    rows, cpu, step = [], 0.0, 0
-    for epoch in range(1, (stop or epochs) + 1):
+    rows, cpu, step, done = [], 0.0, 0, 0
+    if resume and os.path.exists(f"{resume}.{name}.pt"):
+        state = torch.load(f"{resume}.{name}.pt", weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        cpu, step, done = float(state["cpu"]), int(state["step"]), int(state["epoch"])
+        for _ in range(done):  # the shuffles of the epochs already run
+            torch.randperm(len(e_train), generator=shuffle)
+    for epoch in range(done + 1, (stop or epochs) + 1):
         order = torch.randperm(len(e_train), generator=shuffle)
         start_cpu = time.process_time()
         for k in range(steps_per_epoch):
@@ -92,13 +158,47 @@ def train(
             loss.backward()
             optimizer.step()
             step += 1
+            if name == "reference_impl" and k % 10 == 0:
+                print(
+                    f"    step {step}  loss {float(loss):.4f}  CPU {cpu + time.process_time() - start_cpu:.1f} s",
+                    flush=True,
+                )
         cpu += time.process_time() - start_cpu
         if epoch in REPORT or epoch == epochs:
             rows.append((epoch, test_mae(model, x_test, e_test, charges), cpu))
             print(
                 f"  {name}: epoch {epoch:3d}  test MAE {rows[-1][1]:.3f} kcal/mol  training CPU {cpu:.1f} s", flush=True
             )
+        if save:
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "cpu": cpu, "step": step}
+            torch.save({**state, "epoch": epoch}, f"{save}.{name}.pt")
     return rows
+
+
+def compare_with_reference(path: str, seed: int) -> None:
+    """How far apart the reference mode and the reference implementation ended: weights and test predictions.
+
+    Reads the checkpoints ``PATH.reference.pt`` and ``PATH.reference_impl.pt`` (same epoch), maps the reference
+    mode's weights to the reference's names (``to_reference_state_dict``) and prints the largest difference of any
+    weight relative to that tensor's largest entry, and the largest difference of their test predictions.
+    """
+    from cormorant_lab.nn.reference import to_reference_state_dict
+
+    ours, theirs = build("reference", seed), build("reference_impl", seed)
+    ours.load_state_dict(torch.load(f"{path}.reference.pt", weights_only=True)["model"])
+    state = torch.load(f"{path}.reference_impl.pt", weights_only=True)
+    theirs.load_state_dict(state["model"])
+    mapped, reference = to_reference_state_dict(ours), theirs.model.state_dict()
+    worst = max(
+        float((mapped[k] - reference[k]).abs().max() / reference[k].abs().max().clamp_min(1e-30)) for k in reference
+    )
+    _, (x_test, _), charges = data(seed)
+    with torch.no_grad():
+        a, b = ours(x_test[:200], charges.expand(200, -1)), theirs(x_test[:200], charges.expand(200, -1))
+    print(
+        f"after epoch {state['epoch']}: largest weight difference {worst:.2e} (relative to the tensor's largest entry); "
+        f"largest test-prediction difference {float((a - b).abs().max()):.2e} kcal/mol over 200 frames"
+    )
 
 
 def main() -> None:
@@ -110,8 +210,15 @@ def main() -> None:
         "--stop", type=int, default=None, help="stop after this many epochs (the schedule still plans --epochs)"
     )
     parser.add_argument("--overrides", default="{}", help="JSON constructor arguments for the default preset")
+    parser.add_argument(
+        "--reference-src", default=None, help="a clone's src/ folder: enables model reference_impl (never vendored)"
+    )
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    parser.add_argument("--save", default=None, help="save each model's state_dict after its last epoch (PATH.NAME.pt)")
+    parser.add_argument("--resume", default=None, help="start each model from PATH.NAME.pt (weights and optimizer)")
     args = parser.parse_args()
     OVERRIDES.update(json.loads(args.overrides))
+    SETTINGS.update(dtype=getattr(torch, args.dtype), reference_src=args.reference_src)
     torch.set_num_threads(1)
     (_, e_train), (_, e_test), _ = data(args.seed)
     print(
@@ -120,9 +227,12 @@ def main() -> None:
     )
     for name in args.models.split(","):
         model = build(name, args.seed)
-        label = "reference mode" if name == "reference" else f"default md17 preset {OVERRIDES or ''}".strip()
+        label = {"reference": "reference mode", "reference_impl": "risilab/cormorant itself, the reference mode's init"}
+        label = label.get(name, f"default md17 preset {OVERRIDES or ''}".strip())
         print(f"{name} ({label}, {sum(p.numel() for p in model.parameters())} parameters):")
-        train(name, args.epochs, args.seed, stop=args.stop)
+        train(name, args.epochs, args.seed, stop=args.stop, save=args.save, resume=args.resume)
+    if args.save and {"reference", "reference_impl"} <= set(args.models.split(",")):
+        compare_with_reference(args.save, args.seed)
 
 
 if __name__ == "__main__":

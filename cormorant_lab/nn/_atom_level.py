@@ -80,6 +80,9 @@ class AtomLevel(nn.Module):
         gain: float = 10.0,
         weight_init: str = "rand",
         normalization: str = "soft",
+        normalization_scale: float = 1.0,
+        normalization_epsilon: float = 1.0,
+        block_gain: Sequence[float] = (1.0, 1.0, 1.0),
     ):
         super().__init__()
         if len(set(atom_channels)) != 1:
@@ -89,7 +92,7 @@ class AtomLevel(nn.Module):
         combined = _combined_channels(self.atom_channels, self.max_sh, int(maxl))
         self.maxl = len(combined) - 1  # degrees above what the products can reach are dropped
         self.mix = SO3Linear(combined, channels_out, gain=gain, init=weight_init)  # over the full bracket
-        self.normalize = CovariantNormalization(normalization)
+        self.normalize = CovariantNormalization(normalization, normalization_scale, normalization_epsilon)
         in_degrees, channels = len(self.atom_channels), self.atom_channels[0]
         square = output_channels(channels, in_degrees - 1, in_degrees - 1, self.maxl)
         # Column ranges of the square in W_l, and the ±1 matrices E_l that fold them onto the distinct pieces.
@@ -97,6 +100,17 @@ class AtomLevel(nn.Module):
             (self.atom_channels[l] if l < in_degrees else 0, square[l]) if l < len(square) else None
             for l in range(self.maxl + 1)
         )
+        if len(block_gain) != 3:
+            raise ValueError(f"block_gain must be three factors (on F, F⊗F, ΣG⊗F), got {block_gain!r}")
+        if tuple(block_gain) != (1.0, 1.0, 1.0):  # initial scale of the weights on F, F⊗F and ΣG⊗F
+            with torch.no_grad():
+                for l, weight in enumerate(self.mix.weights):
+                    own = self.atom_channels[l] if l < in_degrees else 0
+                    columns = self._square_columns[l]
+                    width = columns[1] if columns is not None else 0
+                    weight[:, :own].mul_(block_gain[0])
+                    weight[:, own : own + width].mul_(block_gain[1])
+                    weight[:, own + width :].mul_(block_gain[2])
         self.square_plans = CouplingPlans(in_degrees - 1, in_degrees - 1, self.maxl, basis="real", square=True)
         self.aggregate_plans = CouplingPlans(self.max_sh, in_degrees - 1, self.maxl, basis="real")
         for l, expansion in enumerate(cg_square_expansion(channels, in_degrees - 1, self.maxl)):

@@ -31,6 +31,7 @@ per-species reference energies for extensive energies) and they are saved in the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -91,6 +92,12 @@ class Cormorant(nn.Module):
         level_gain, weight_init: initialization of the atom-level mixing weights (per level).
         input_gain: factor on the input layer's last linear map at initialization (the presets use 4).
         normalization: ``"soft"`` (default, see ``_normalization``) or ``"none"`` (the reference's blow-up).
+        normalization_scale, normalization_epsilon: κ (per level: the input, then each level) and ε of the soft
+            normalization ``F_l / sqrt(ε + mean_c ||F_{l,c}||² / κ²)`` (default 1 and 1; issue 11's ablations).
+        head_level_gain: factor on the head's initial weights for each level's invariants (per level).
+        block_gain: factors on the initial atom-mixing weights of the bracket's blocks ``F``, ``F ⊗ F``, ``Σ G ⊗ F``.
+        solid_harmonics: edge harmonics ``r^l Y_l(r̂)`` (the reference's, up to its constant factor) instead of
+            ``Y_l(r̂)``.
         activation: of the MLPs.
 
     ``config`` holds these arguments (JSON-serializable) and ``Cormorant(**model.config)`` rebuilds the model.
@@ -148,6 +155,11 @@ class Cormorant(nn.Module):
         mlp_width: int = 256,
         num_mixed: int = 64,
         input_gain: float = 1.0,
+        normalization_scale: float | Sequence[float] = 1.0,
+        normalization_epsilon: float = 1.0,
+        head_level_gain: float | Sequence[float] = 1.0,
+        block_gain: Sequence[float] = (1.0, 1.0, 1.0),
+        solid_harmonics: bool = False,
     ):
         super().__init__()
         config = {key: value for key, value in locals().items() if key not in ("self", "__class__")}
@@ -196,7 +208,8 @@ class Cormorant(nn.Module):
             with torch.no_grad():
                 last.weight.mul_(input_gain)
                 last.bias.mul_(input_gain)
-        self.input_normalization = CovariantNormalization(normalization)
+        scales = _per_level(normalization_scale, num_cg_levels + 1, "normalization_scale")  # input, then each level
+        self.input_normalization = CovariantNormalization(normalization, scales[0], normalization_epsilon)
         self.cormorant_cg = CormorantCG(
             maxl=per_level["maxl"],
             max_sh=per_level["max_sh"],
@@ -206,6 +219,9 @@ class Cormorant(nn.Module):
             level_gain=per_level["level_gain"],
             weight_init=weight_init,
             normalization=normalization,
+            normalization_scale=scales[1:],
+            normalization_epsilon=normalization_epsilon,
+            block_gain=tuple(block_gain),
             **cutoff,
         )
         self.max_sh = max(per_level["max_sh"])
@@ -216,11 +232,21 @@ class Cormorant(nn.Module):
             )
         else:
             self.head = OutputLinear(num_scalars, self.num_targets)
+        head_gains = _per_level(head_level_gain, num_cg_levels, "head_level_gain")
+        if any(g != 1.0 for g in head_gains):  # the head's weights on level s's invariants start ×head_gains[s]
+            first = next(m for m in self.head.modules() if isinstance(m, nn.Linear))
+            start = 0
+            with torch.no_grad():
+                for gain, c in zip(head_gains, self.cormorant_cg.channels, strict=True):
+                    width = c[0] + sum(c)
+                    first.weight[:, start : start + width].mul_(gain)
+                    start += width
         self.register_buffer("target_mean", torch.zeros(self.num_targets))
         self.register_buffer("target_std", torch.ones(self.num_targets))
         self.register_buffer("species_reference", torch.zeros(len(species), self.num_targets))
         self.validate_inputs = True
         self.recompute_in_backward: bool | None = None
+        self.solid_harmonics = bool(solid_harmonics)
 
     def __new__(cls, *args, reference: bool = False, **kwargs):
         """``Cormorant(reference=True, ...)`` builds the reference mode, :class:`~cormorant_lab.nn.reference.ReferenceCormorant`."""
@@ -294,6 +320,10 @@ class Cormorant(nn.Module):
     def _compute_levels(self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool) -> CormorantLevels:
         atom_mask = charges != 0
         geometry = edge_geometry(positions, atom_mask, self.max_sh)
+        if getattr(self, "solid_harmonics", False):  # r^l Y_l(r̂), the reference's edge harmonics (up to its factor)
+            r = geometry.distances.unsqueeze(-1)
+            solid = tuple(y * r**l if l else y for l, y in enumerate(geometry.harmonics))
+            geometry = dataclasses.replace(geometry, harmonics=solid)
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
         scalars = self.input_layer(features, atom_mask, geometry)
         inputs = self.input_normalization(SO3Vec([scalars.unsqueeze(-1)]))

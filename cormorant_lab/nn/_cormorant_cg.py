@@ -43,6 +43,9 @@ class CormorantCG(nn.Module):
         level_gain: Sequence[float],
         weight_init: str = "rand",
         normalization: str = "soft",
+        normalization_scale: Sequence[float] = (1.0,),
+        normalization_epsilon: float = 1.0,
+        block_gain: Sequence[float] = (1.0, 1.0, 1.0),
     ):
         super().__init__()
         num_levels = len(maxl)
@@ -71,6 +74,9 @@ class CormorantCG(nn.Module):
                 gain=level_gain[s],
                 weight_init=weight_init,
                 normalization=normalization,
+                normalization_scale=normalization_scale[min(s, len(normalization_scale) - 1)],
+                normalization_epsilon=normalization_epsilon,
+                block_gain=block_gain,
             )
             self.atom_levels.append(atom_level)
             atom_channels = atom_level.channels_out

@@ -1,0 +1,114 @@
+"""Constructor options behind the per-epoch ablations (issue 11, item 5; ``benchmarks/learning_per_epoch.py``).
+
+Each option is checked against an independent computation of what its docstring states, and the ones that change
+the forward function keep the network's symmetry (shipped checker, float64) and its float32 safety.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from cormorant_lab.checks import check_covariance, random_molecules
+from cormorant_lab.nn import Cormorant, CovariantNormalization, soft_normalize
+from cormorant_lab.so3 import spherical_harmonics_all
+
+
+def seeded(**overrides) -> Cormorant:
+    torch.manual_seed(0)
+    return Cormorant.from_preset("md17", dtype=torch.float64, **overrides)
+
+
+def molecules(model, batch=2, atoms=7):
+    generator = torch.Generator().manual_seed(3)
+    return random_molecules(batch, atoms, species=model.species, min_atoms=5, generator=generator, dtype=torch.float64)
+
+
+def test_soft_normalize_with_scale_and_epsilon_is_the_stated_formula_and_is_bounded():
+    generator = torch.Generator().manual_seed(0)
+    part = 5 * torch.randn(4, 3, 6, 5, generator=generator, dtype=torch.float64)  # (..., channels, 2l+1)
+    for kappa, eps in [(1.0, 1.0), (0.5, 1.0), (3.0, 1.0), (1.0, 0.25), (2.0, 4.0)]:
+        out = soft_normalize(part, kappa, eps)
+        for index in [(0, 0), (3, 2), (1, 1)]:  # one atom's degree, computed element by element
+            block = part[index]
+            q = sum(float(block[c].dot(block[c])) for c in range(block.shape[0])) / block.shape[0] / kappa**2
+            torch.testing.assert_close(out[index], block / (eps + q) ** 0.5, rtol=1e-13, atol=0)
+        q_out = out.pow(2).sum((-2, -1)) / out.shape[-2]
+        assert bool((q_out < kappa**2).all())  # q/(ε + q/κ²) < κ²: the cap that keeps float32 finite
+    torch.testing.assert_close(soft_normalize(part), soft_normalize(part, 1.0, 1.0), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("bad", [{"scale": 0.0}, {"scale": -1.0}, {"epsilon": 0.0}, {"epsilon": float("nan")}])
+def test_bad_normalization_parameters_are_named(bad):
+    with pytest.raises(ValueError, match="normalization_(scale|epsilon)"):
+        CovariantNormalization("soft", **bad)
+
+
+def test_block_gain_scales_the_three_column_blocks_of_each_levels_mixing():
+    plain, scaled = seeded(), seeded(block_gain=[2.0, 0.25, 0.5])
+    for level, other in zip(plain.cormorant_cg.atom_levels, scaled.cormorant_cg.atom_levels, strict=True):
+        in_degrees = len(level.atom_channels)
+        for l, (w, v) in enumerate(zip(level.mix.weights, other.mix.weights, strict=True)):
+            own = level.atom_channels[l] if l < in_degrees else 0
+            square = level._square_columns[l][1] if level._square_columns[l] is not None else 0
+            expected = torch.cat([2.0 * w[:, :own], 0.25 * w[:, own : own + square], 0.5 * w[:, own + square :]], 1)
+            torch.testing.assert_close(v, expected, rtol=0, atol=0)
+            assert w.shape[1] - own - square > 0  # the aggregate block is never empty
+    with pytest.raises(ValueError, match="block_gain"):
+        seeded(block_gain=[1.0, 0.5])
+
+
+def test_head_level_gain_scales_each_levels_invariants_in_the_head():
+    plain, scaled = seeded(), seeded(head_level_gain=[1.0, 0.5, 0.25, 0.125])
+    widths = [c[0] + sum(c) for c in plain.cormorant_cg.channels]  # l = 0 values and squared norms per level
+    gains = torch.cat(
+        [torch.full((w,), g, dtype=torch.float64) for w, g in zip(widths, [1, 0.5, 0.25, 0.125], strict=True)]
+    )
+    torch.testing.assert_close(scaled.head.linear.weight, plain.head.linear.weight * gains, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="head_level_gain"):
+        seeded(head_level_gain=[1.0] * 5)
+
+
+def test_solid_harmonics_are_r_to_the_l_times_y_and_keep_the_symmetry():
+    model = seeded(solid_harmonics=True)
+    positions, charges = molecules(model)
+    seen = {}
+    original = model.cormorant_cg.forward
+
+    def spy(inputs, geometry, **kwargs):
+        seen["geometry"] = geometry
+        return original(inputs, geometry, **kwargs)
+
+    model.cormorant_cg.forward = spy
+    model(positions, charges)
+    relative = positions.unsqueeze(-2) - positions.unsqueeze(-3)
+    r = relative.norm(dim=-1, keepdim=True)
+    for l, (y, got) in enumerate(zip(spherical_harmonics_all(3, relative), seen["geometry"].harmonics, strict=True)):
+        real = (charges != 0).unsqueeze(-1) & (charges != 0).unsqueeze(-2)
+        if l:
+            torch.testing.assert_close(got[real], (r**l * y)[real], rtol=1e-12, atol=1e-14)
+    del model.cormorant_cg.forward
+    report = check_covariance(model, positions, charges, n_rotations=1)
+    assert report.passed(1e-10), report.summary()
+
+
+def test_the_options_keep_close_contacts_finite_in_float32():
+    torch.manual_seed(0)
+    model = Cormorant.from_preset("md17", normalization_scale=0.5, block_gain=[1, 0.2, 1], solid_harmonics=True)
+    generator = torch.Generator().manual_seed(0)
+    positions = 4 * torch.rand(8, 12, 3, generator=generator)
+    positions[0, 1] = positions[0, 0] + torch.tensor([0.01, 0.0, 0.0])
+    charges = torch.tensor(model.species)[torch.randint(0, 4, (8, 12), generator=generator)]
+    energy, forces = model.energy_and_forces(positions, charges)
+    assert torch.isfinite(energy).all() and torch.isfinite(forces).all()
+
+
+def test_normalization_scale_per_level_reaches_the_input_and_each_level():
+    model = seeded(normalization_scale=[1.0, 0.9, 0.8, 0.7, 0.6], normalization_epsilon=0.5)
+    modules = [model.input_normalization] + [level.normalize for level in model.cormorant_cg.atom_levels]
+    assert [m.scale for m in modules] == [1.0, 0.9, 0.8, 0.7, 0.6] and {m.epsilon for m in modules} == {0.5}
+    assert [
+        m.scale for m in [seeded(normalization_scale=[1.0, 0.5]).cormorant_cg.atom_levels[i].normalize for i in (0, 3)]
+    ] == [0.5, 0.5]
+    with pytest.raises(ValueError, match="normalization_scale"):
+        seeded(normalization_scale=[1.0] * 6)
