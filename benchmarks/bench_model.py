@@ -52,30 +52,14 @@ import argparse
 import json
 import math
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
 
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process in MiB: ``VmHWM`` of ``/proc/self/status`` where there is one.
-
-    (``ru_maxrss`` survives ``exec`` on Linux: a process started by a larger one would report its parent's peak.)
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
 import torch  # noqa: E402  (the floor is measured right after it)
+from _peak_rss import peak_rss_mib  # noqa: E402
 
 FLOOR_MIB = peak_rss_mib()  # python + torch alone: what any torch program holds before it does anything
 

@@ -19,27 +19,10 @@ Needs the reference's source (risilab/cormorant) unpacked; it is imported from t
 Usage: ``.venv/bin/python -W ignore benchmarks/reference_memory_baseline.py [--src /path/to/cormorant/src] [--step] [--forces] [--json]``
 """
 
-import resource
-
-
-def peak_mib() -> float:
-    """Peak resident memory of this process in MiB: ``VmHWM`` of ``/proc/self/status`` where there is one.
-
-    (``ru_maxrss`` survives ``exec`` on Linux: a process started by a larger one would report its parent's peak.)
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
 import torch  # noqa: E402  (the floor is measured right after it)
+from _peak_rss import peak_rss_mib
 
-FLOOR_MIB = peak_mib()
+FLOOR_MIB = peak_rss_mib()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -71,7 +54,7 @@ def main(argv=None) -> None:
         args.batch, args.atoms, species=species, dtype=torch.float32, generator=torch.Generator().manual_seed(0)
     )
     data = reference_implementation_inputs(positions, charges, species, torch.float32)
-    result = {"preset": preset, "forces": args.forces, "floor_mib": FLOOR_MIB, "baseline_mib": peak_mib()}
+    result = {"preset": preset, "forces": args.forces, "floor_mib": FLOOR_MIB, "baseline_mib": peak_rss_mib()}
     if args.step:
         if args.forces:
             data["positions"].requires_grad_(True)
@@ -83,7 +66,7 @@ def main(argv=None) -> None:
                 (energy.square().sum() + grad.square().sum()).backward()
             else:
                 model(data).square().sum().backward()
-        result.update(peak_mib=peak_mib(), steps=args.steps)
+        result.update(peak_mib=peak_rss_mib(), steps=args.steps)
     if args.json:
         print(json.dumps(result))
         return
