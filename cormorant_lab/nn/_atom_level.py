@@ -221,15 +221,14 @@ class AtomLevel(nn.Module):
         r"""``self.normalize`` (:func:`~cormorant_lab.nn.soft_normalize`, degree by degree) of every degree at once.
 
         :math:`F_{i,l} / \sqrt{1 + q_{i,l}}` with :math:`q_{i,l} = \frac{1}{\tau} \sum_{c, m} F_{i,l,c,m}^2` (with the
-        normalization's constants where it has them, ``scale`` κ and ``epsilon`` ε: :math:`\sqrt{\varepsilon + q/\kappa^2}`): the
+        normalization's constants, ``scale`` κ and ``epsilon`` ε: :math:`\sqrt{\varepsilon + q/\kappa^2}`): the
         parts ``(B, τ, N, 2l+1)`` (one τ) are concatenated over m, squared and summed over c, and the sum over
         the m of each degree is one product with the 0/1 matrix ``_degree_sum`` ``(Σ(2l+1), L+1)``; its transpose
         spreads the factors back over m: eight operations for all degrees and one multiplication per degree,
         instead of six per degree (and fewer in the backward pass). Returns the parts ``(B, N, τ, 2l+1)``; tested
-        equal to ``self.normalize`` degree by degree (``tests/nn/test_lean_normalization.py``).
+        equal to ``self.normalize`` degree by degree (``tests/nn/test_lean_forms.py``).
         """
-        # the normalization's constants, if it has any (κ, ε: q/κ² and ε + q; the plain one is κ = ε = 1)
-        kappa, epsilon = getattr(self.normalize, "scale", 1.0), getattr(self.normalize, "epsilon", 1.0)
+        kappa, epsilon = self.normalize.scale, self.normalize.epsilon  # q/κ² and ε + q (the preset: κ = ε = 1)
         x = torch.cat(list(channels_first), dim=-1)  # (B, τ, N, Σ(2l+1))
         q = (x.square().sum(-3) @ self._degree_sum) / (x.shape[-3] * kappa * kappa)  # (B, N, L+1)
         scale = torch.rsqrt(epsilon + q) @ self._degree_sum.transpose(0, 1)  # (B, N, Σ(2l+1))

@@ -320,7 +320,7 @@ class Cormorant(nn.Module):
     def _compute_levels(self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool) -> CormorantLevels:
         atom_mask = charges != 0
         geometry = edge_geometry(positions, atom_mask, self.max_sh)
-        if getattr(self, "solid_harmonics", False):  # r^l Y_l(r̂), the reference's edge harmonics (up to its factor)
+        if self.solid_harmonics:  # r^l Y_l(r̂), the reference's edge harmonics (up to its factor)
             r = geometry.distances.unsqueeze(-1)
             solid = tuple(y * r**l if l else y for l, y in enumerate(geometry.harmonics))
             geometry = dataclasses.replace(geometry, harmonics=solid)
