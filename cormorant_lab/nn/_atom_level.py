@@ -146,12 +146,22 @@ class AtomLevel(nn.Module):
         level is one matrix product without copies: the CG couplings, the neighbour sum and the mixing.
         ``lean`` forms the edges a few harmonic components at a time (smaller temporaries, more operations).
         """
+        return [part.movedim(0, -3) for part in self._channels_outer_bracket(atoms, edges, lean=lean)]
+
+    def _channels_outer_bracket(
+        self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool = False
+    ) -> list[torch.Tensor]:
+        """:meth:`bracket` with the channels outermost, contiguous: ``(τ_l, B, N, 2l+1)`` per l (``B``: any batch axes).
+
+        In this layout the mixing of every molecule is one matrix product ``W_l (τ_l, B·N·(2l+1))`` (and its weight
+        gradient one product, not a batched product and a sum over the batch).
+        """
         blocks: list[list[torch.Tensor]] = [[] for _ in range(self.maxl + 1)]
         for l, block in self._bracket_blocks(atoms, edges, lean=lean):
-            blocks[l].append(block)
+            blocks[l].append(block.movedim(-3, 0))
         # a differentiated backward pass (forces: not lean) gets concatenations whose gradient is one split
         cat = torch.cat if lean else cat_split_backward
-        return [cat(pieces, dim=-3) for pieces in blocks]
+        return [cat(pieces, dim=0) for pieces in blocks]
 
     def _bracket_blocks(
         self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool
@@ -185,7 +195,9 @@ class AtomLevel(nn.Module):
         backward pass is itself differentiated, as in training on forces).
         """
         lean = recompute and torch.is_grad_enabled()
-        bracket = [part.flatten(-2) for part in self.bracket(atoms, edges, lean=lean)]  # (B, τ_l, N·(2l+1))
+        bracket = [
+            part.flatten(1) for part in self._channels_outer_bracket(atoms, edges, lean=lean)
+        ]  # (τ_l, B·N·(2l+1))
         weights = self.folded_weights()
         if lean:
             degrees = len(atoms.parts)
@@ -203,15 +215,17 @@ class AtomLevel(nn.Module):
                     else SO3Vec(list(rest), basis=cast(SO3Vec, edges).basis)
                 )
                 # each degree's bracket whole (the weight gradient takes one product per degree): no copy per block
-                return enumerate(part.flatten(-2) for part in self.bracket(vec, again, lean=True))
+                return enumerate(part.flatten(1) for part in self._channels_outer_bracket(vec, again, lean=True))
 
             mixed: Sequence[torch.Tensor] = matmuls_recomputing(
                 weights, bracket, recompute_bracket, *atoms.parts, *edge_tensors
             )
         else:
             mixed = [broadcast_matmul(w, x) for w, x in zip(weights, bracket, strict=False)]
-        atoms_count = atoms.batch_shape[-1]
-        channels_first = [m.unflatten(-1, (atoms_count, -1)) for m in mixed]  # (B, τ'_l, N, 2l+1)
+        shape = tuple(atoms.batch_shape)  # (B, N)
+        channels_first = [
+            m.unflatten(-1, (*shape, 2 * l + 1)).movedim(0, -3) for l, m in enumerate(mixed)
+        ]  # (B, τ'_l, N, 2l+1)
         if self.normalize.mode == "soft" and len(set(self.channels_out)) == 1 and not mixed[0].is_complex():
             return SO3Vec(self._soft_normalize_all(channels_first), basis=atoms.basis)
         parts = [part.transpose(-2, -3) for part in channels_first]  # (B, N, τ'_l, 2l+1)
