@@ -146,19 +146,21 @@ class AtomLevel(nn.Module):
         level is one matrix product without copies: the CG couplings, the neighbour sum and the mixing.
         ``lean`` forms the edges a few harmonic components at a time (smaller temporaries, more operations).
         """
-        return [part.movedim(0, -3) for part in self._channels_outer_bracket(atoms, edges, lean=lean)]
+        return [_from_components_major(part) for part in self._components_major_bracket(atoms, edges, lean=lean)]
 
-    def _channels_outer_bracket(
+    def _components_major_bracket(
         self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool = False
     ) -> list[torch.Tensor]:
-        """:meth:`bracket` with the channels outermost, contiguous: ``(τ_l, B, N, 2l+1)`` per l (``B``: any batch axes).
+        """:meth:`bracket` with the channels, then the components outermost, contiguous: ``(τ_l, 2l+1, B, N)`` per l.
 
-        In this layout the mixing of every molecule is one matrix product ``W_l (τ_l, B·N·(2l+1))`` (and its weight
-        gradient one product, not a batched product and a sum over the batch).
+        In this layout the mixing of every molecule is one matrix product ``W_l (τ_l, (2l+1)·B·N)`` (and its weight
+        gradient one product, not a batched product and a sum over the batch), and the CG pieces, made
+        components-major (``components_major_matmul``), are copied into it in runs of ``B·N`` numbers.
+        (``B``: any batch axes.)
         """
         blocks: list[list[torch.Tensor]] = [[] for _ in range(self.maxl + 1)]
         for l, block in self._bracket_blocks(atoms, edges, lean=lean):
-            blocks[l].append(block.movedim(-3, 0))
+            blocks[l].append(block.movedim(-3, 0).movedim(-1, 1))  # (c, 2l+1, B, N), a view
         # a differentiated backward pass (forces: not lean) gets concatenations whose gradient is one split
         cat = torch.cat if lean else cat_split_backward
         return [cat(pieces, dim=0) for pieces in blocks]
@@ -170,17 +172,32 @@ class AtomLevel(nn.Module):
 
         ``lean`` forms the edges ``COMPONENTS_PER_CHUNK`` harmonic components at a time (smaller temporaries).
         """
-        channels_first = [part.transpose(-2, -3).contiguous() for part in atoms.parts]  # (B, C, N, 2l+1), small
+        channels_first = [part.transpose(-2, -3) for part in atoms.parts]  # (B, C, N, 2l+1), views
         yield from enumerate(channels_first[: self.maxl + 1])
         own = atoms.basis == "real"  # the plans held as buffers are real-basis ones
-        square = iter_square_pieces(channels_first, self.maxl, atoms.basis, plans=self.square_plans() if own else None)
-        yield from square
+        # the square's rows channels outermost, (C, B, N): its pieces come components-major, (2l+1, C, B, N)
+        channels_outer = [part.movedim(-2, 0).contiguous() for part in atoms.parts]  # (C, B, N, 2l+1), small
+        square = iter_square_pieces(
+            channels_outer,
+            self.maxl,
+            atoms.basis,
+            plans=self.square_plans() if own else None,
+            components_major=True,
+        )
+        yield from ((l, piece.movedim(0, -3)) for l, piece in square)
         if isinstance(edges, SeparableEdges):
-            f_all = (torch.cat if lean else cat_split_backward)(channels_first, dim=-1)
+            f_all = (torch.cat if lean else cat_split_backward)(channels_first, dim=-1)  # (B, C, N, (L+1)²)
             chunk = COMPONENTS_PER_CHUNK if lean else None
             plans = self.aggregate_plans() if own and len(edges.scalars) == self.max_sh + 1 else None
             yield from iter_separable_aggregate_pieces(
-                edges.scalars, edges.harmonics, f_all, self.maxl, atoms.basis, chunk=chunk, plans=plans
+                edges.scalars,
+                edges.harmonics,
+                f_all,
+                self.maxl,
+                atoms.basis,
+                chunk=chunk,
+                plans=plans,
+                components_major=True,
             )
         else:
             yield from enumerate(part.transpose(-2, -3) for part in cg_aggregate(edges, atoms, self.maxl).parts)
@@ -196,8 +213,8 @@ class AtomLevel(nn.Module):
         """
         lean = recompute and torch.is_grad_enabled()
         bracket = [
-            part.flatten(1) for part in self._channels_outer_bracket(atoms, edges, lean=lean)
-        ]  # (τ_l, B·N·(2l+1))
+            part.flatten(1) for part in self._components_major_bracket(atoms, edges, lean=lean)
+        ]  # (τ_l, (2l+1)·B·N)
         weights = self.folded_weights()
         if lean:
             degrees = len(atoms.parts)
@@ -215,7 +232,7 @@ class AtomLevel(nn.Module):
                     else SO3Vec(list(rest), basis=cast(SO3Vec, edges).basis)
                 )
                 # each degree's bracket whole (the weight gradient takes one product per degree): no copy per block
-                return enumerate(part.flatten(1) for part in self._channels_outer_bracket(vec, again, lean=True))
+                return enumerate(part.flatten(1) for part in self._components_major_bracket(vec, again, lean=True))
 
             mixed: Sequence[torch.Tensor] = matmuls_recomputing(
                 weights, bracket, recompute_bracket, *atoms.parts, *edge_tensors
@@ -224,8 +241,8 @@ class AtomLevel(nn.Module):
             mixed = [broadcast_matmul(w, x) for w, x in zip(weights, bracket, strict=False)]
         shape = tuple(atoms.batch_shape)  # (B, N)
         channels_first = [
-            m.unflatten(-1, (*shape, 2 * l + 1)).movedim(0, -3) for l, m in enumerate(mixed)
-        ]  # (B, τ'_l, N, 2l+1)
+            _from_components_major(m.unflatten(-1, (2 * l + 1, *shape))) for l, m in enumerate(mixed)
+        ]  # (B, τ'_l, N, 2l+1), views
         if self.normalize.mode == "soft" and len(set(self.channels_out)) == 1 and not mixed[0].is_complex():
             return SO3Vec(self._soft_normalize_all(channels_first), basis=atoms.basis)
         parts = [part.transpose(-2, -3) for part in channels_first]  # (B, N, τ'_l, 2l+1)
@@ -249,3 +266,8 @@ class AtomLevel(nn.Module):
         # each degree multiplied on its own: contiguous channels-first parts, as the next level reads them
         factors = scale.unsqueeze(-3).split([p.shape[-1] for p in channels_first], dim=-1)
         return [(part * factor).transpose(-2, -3) for part, factor in zip(channels_first, factors, strict=True)]
+
+
+def _from_components_major(part: torch.Tensor) -> torch.Tensor:
+    """A view ``(B, τ, N, 2l+1)`` (channels first) of ``part`` ``(τ, 2l+1, B, N)`` (``B``: any batch axes)."""
+    return part.movedim(1, -1).movedim(0, -3)

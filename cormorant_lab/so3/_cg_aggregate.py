@@ -22,7 +22,14 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from ._cg_product import check_pair, coupled_pieces, iter_pieces, pieces_by_degree, plans_for
+from ._cg_product import (
+    check_pair,
+    components_major_matmul,
+    coupled_pieces,
+    iter_pieces,
+    pieces_by_degree,
+    plans_for,
+)
 from ._so3vec import SO3Vec
 from ._validation import check_degree
 
@@ -101,24 +108,35 @@ def iter_separable_aggregate_pieces(
     *,
     chunk: int | None = None,
     plans=None,
+    components_major: bool = False,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``).
 
     ``chunk``: how many harmonic components of G to form at once (``None``: all of a degree; fewest operations).
-    ``plans``: the coupling plans, if the caller holds them (default: the cached ones).
+    ``plans``: the coupling plans, if the caller holds them (default: the cached ones). ``components_major``:
+    the pieces are views of rows stored with their components outermost (``components_major_matmul``).
     """
-    plans, row_coupled, _ = _separable_rows(scalars, harmonics, f_channels_first, maxl, basis, chunk, plans)
+    plans, row_coupled, _ = _separable_rows(
+        scalars, harmonics, f_channels_first, maxl, basis, chunk, plans, components_major
+    )
     return iter_pieces(plans, row_coupled)
 
 
 def _separable_rows(
-    scalars, harmonics, f_channels_first: torch.Tensor, maxl: int, basis: str, chunk: int | None = None, plans=None
+    scalars,
+    harmonics,
+    f_channels_first: torch.Tensor,
+    maxl: int,
+    basis: str,
+    chunk: int | None = None,
+    plans=None,
+    components_major: bool = False,
 ):
     max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
     if plans is None:
         plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
     row_coupled = lambda plan: _SeparableCoupledSum.apply(
-        scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk
+        scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk, components_major
     )
     return plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1
 
@@ -166,26 +184,41 @@ class _SeparableCoupledSum(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx, g: torch.Tensor, y: torch.Tensor, f: torch.Tensor, matrix: torch.Tensor, size: int | None
+        ctx,
+        g: torch.Tensor,
+        y: torch.Tensor,
+        f: torch.Tensor,
+        matrix: torch.Tensor,
+        size: int | None,
+        components_major: bool = False,
     ) -> torch.Tensor:
-        ctx.save_for_backward(g, y, f, matrix)
         ctx.size = size
         outs: list[torch.Tensor] = []
         rows = _rows_per_block(g, y.shape[-1] if size is None else size)
+        # G kept for the gradient of f when it is one temporary and no backward pass will differentiate it (Y
+        # constant: no forces): the backward pass then skips forming it again
+        keep = size is None and rows >= g.shape[-2] and not y.requires_grad and f.requires_grad
+        kept: tuple[torch.Tensor, ...] = ()
         for g_rows, y_rows in zip(_split(g, rows, -2), _split(y, rows, -3), strict=True):
             out: torch.Tensor | None = None
             for y_chunk, coupling in _chunks(y_rows, f, matrix, size):
                 edges = _edge_chunk(g_rows, y_chunk)  # (*, C, i·k, j)
+                kept = (edges,) if keep else ()
                 summed = (edges @ f).unflatten(-2, (g_rows.shape[-2], -1)).flatten(-2)  # (*, C, i, k·Y)
-                term = summed @ coupling  # (*, C, i, S)
+                term = (
+                    components_major_matmul(summed, coupling) if components_major else summed @ coupling
+                )  # (*, C, i, S)
                 out = term if out is None else out.add_(term)  # forward runs without autograd: in place is safe
             assert out is not None  # _chunks yields at least one chunk
             outs.append(out)
+        ctx.save_for_backward(g, y, f, matrix, *kept)
         return _join(outs, -2)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        g, y, f, matrix = ctx.saved_tensors
+        g, y, f, matrix, *kept = ctx.saved_tensors
+        if torch.is_grad_enabled():  # the backward pass is recorded (create_graph): G must be formed in the graph
+            kept = []
         need_g, need_y, need_f = ctx.needs_input_grad[:3]
         grad_g_blocks: list[torch.Tensor] = []
         grad_y_blocks: list[torch.Tensor] = []
@@ -212,7 +245,8 @@ class _SeparableCoupledSum(torch.autograd.Function):
                             (grad_edges * g_rows.unsqueeze(-2)).sum(-4).transpose(-1, -2)
                         )  # (*, i, j, k)
                 if need_f:
-                    term = _edge_chunk(g_rows, y_chunk).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
+                    edges = kept[0] if kept else _edge_chunk(g_rows, y_chunk)
+                    term = edges.transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
                     grad_f = term if grad_f is None else grad_f + term
             if need_g:
                 assert grad_g_rows is not None
@@ -221,7 +255,7 @@ class _SeparableCoupledSum(torch.autograd.Function):
                 grad_y_blocks.append(torch.cat(grad_y_rows, dim=-1) if len(grad_y_rows) > 1 else grad_y_rows[0])
         grad_g = _join(grad_g_blocks, -2) if need_g else None
         grad_y = _join(grad_y_blocks, -3) if need_y else None
-        return grad_g, grad_y, grad_f, None, None
+        return grad_g, grad_y, grad_f, None, None, None
 
 
 def _join(blocks: list[torch.Tensor], dim: int) -> torch.Tensor:

@@ -120,14 +120,29 @@ def coupled_pieces(plans: tuple[_RowPlan, ...], row_outer, num_degrees: int) -> 
     return pieces_by_degree(plans, coupler(row_outer), num_degrees)
 
 
-def coupler(row_outer):
-    """``plan -> row_outer(plan) @ plan.matrix``, the coupling of one row (keeping only the matrix for autograd)."""
+def coupler(row_outer, *, components_major: bool = False):
+    """``plan -> row_outer(plan) @ plan.matrix``, the coupling of one row (keeping only the matrix for autograd).
+
+    ``components_major``: the result's last axis outermost in memory (:func:`components_major_matmul`).
+    """
 
     def couple(plan: _RowPlan) -> torch.Tensor:
         outer = row_outer(plan)
-        return _ConstantMatmul.apply(outer, plan.matrix if not outer.is_complex() else plan.matrix.to(outer.dtype))
+        matrix = plan.matrix if not outer.is_complex() else plan.matrix.to(outer.dtype)
+        return _ConstantMatmul.apply(outer, matrix, components_major)
 
     return couple
+
+
+def components_major_matmul(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """``x @ matrix`` (``x`` ``(..., K)``, ``matrix`` ``(K, S)``) stored with its last axis outermost: ``(S, ...)`` in memory.
+
+    The same values as ``x @ matrix`` (one matrix product, ``matrixᵀ xᵀ``); a piece ``[..., a:b]`` of the result is
+    then a contiguous block per component, which a layer that gathers pieces component by component (the atom
+    level's bracket) copies in long runs instead of runs of ``2l+1`` numbers.
+    """
+    rows = x.reshape(-1, x.shape[-1])
+    return (matrix.transpose(0, 1) @ rows.transpose(0, 1)).transpose(0, 1).reshape(*x.shape[:-1], matrix.shape[-1])
 
 
 def pieces_by_degree(plans: tuple[_RowPlan, ...], row_coupled, num_degrees: int) -> list[list[torch.Tensor]]:
@@ -145,8 +160,30 @@ def iter_pieces(plans: tuple[_RowPlan, ...], row_coupled) -> Iterator[tuple[int,
     """
     for plan in plans:
         coupled = row_coupled(plan)
-        yield from zip(plan.degrees, coupled.split([2 * l + 1 for l in plan.degrees], dim=-1), strict=True)
+        yield from zip(plan.degrees, _split_components(coupled, [2 * l + 1 for l in plan.degrees]), strict=True)
         del coupled
+
+
+def _split_components(coupled: torch.Tensor, sizes: list[int]) -> tuple[torch.Tensor, ...]:
+    """``coupled.split(sizes, dim=-1)``; for a components-major ``coupled``, a split whose gradient is one too.
+
+    (Autograd's gradient of a split is a concatenation in the standard layout, which for gradients laid out
+    component by component is a copy in runs of ``2l+1`` numbers; :class:`_ComponentsMajorSplit` concatenates
+    them components-major, in long runs, as :func:`components_major_matmul` made the tensor.)
+    """
+    if coupled.dim() < 2 or coupled.stride(-1) == 1 or len(sizes) == 1:
+        return coupled.split(sizes, dim=-1)
+    return _ComponentsMajorSplit.apply(coupled, sizes)
+
+
+class _ComponentsMajorSplit(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, coupled: torch.Tensor, sizes: list[int]):
+        return coupled.split(sizes, dim=-1)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor):
+        return torch.cat([grad.movedim(-1, 0) for grad in grads], dim=0).movedim(0, -1), None
 
 
 def plans_for(
@@ -165,14 +202,14 @@ class _ConstantMatmul(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    def forward(ctx, x: torch.Tensor, matrix: torch.Tensor, components_major: bool = False) -> torch.Tensor:
         ctx.save_for_backward(matrix)
-        return x @ matrix
+        return components_major_matmul(x, matrix) if components_major else x @ matrix
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         (matrix,) = ctx.saved_tensors
-        return grad @ matrix.transpose(-1, -2).conj(), None
+        return grad @ matrix.transpose(-1, -2).conj(), None, None
 
 
 def outer_product(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -52,18 +52,19 @@ def square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> list[list
 
 
 def iter_square_pieces(
-    parts: list[torch.Tensor], maxl: int, basis: str, *, plans=None
+    parts: list[torch.Tensor], maxl: int, basis: str, *, plans=None, components_major: bool = False
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`square_pieces` as ``(l, piece)`` pairs, one row of products at a time (see ``iter_pieces``).
 
     ``plans``: the coupling plans, if the caller holds them (a module's buffers: no cache lookup at run time,
-    which ``torch.compile`` could not trace); by default the cached ones.
+    which ``torch.compile`` could not trace); by default the cached ones. ``components_major``: the pieces are
+    views of rows stored with their components outermost (``components_major_matmul``); the same values.
     """
-    plans, couple, _ = _square_rows(parts, maxl, basis, plans)
+    plans, couple, _ = _square_rows(parts, maxl, basis, plans, components_major)
     return iter_pieces(plans, couple)
 
 
-def _square_rows(parts: list[torch.Tensor], maxl: int, basis: str, plans=None):
+def _square_rows(parts: list[torch.Tensor], maxl: int, basis: str, plans=None, components_major: bool = False):
     a_all = torch.cat(parts, dim=-1)
 
     def row_outer(plan) -> torch.Tensor:  # a_l1 with the parts l2 >= l1 only
@@ -72,7 +73,7 @@ def _square_rows(parts: list[torch.Tensor], maxl: int, basis: str, plans=None):
     max_l = len(parts) - 1
     if plans is None:
         plans = plans_for(max_l, max_l, maxl, parts[0], basis, square=True)
-    return plans, coupler(row_outer), min(maxl, 2 * max_l) + 1
+    return plans, coupler(row_outer, components_major=components_major), min(maxl, 2 * max_l) + 1
 
 
 def cg_square_expansion(channels: int, max_l: int, maxl: int) -> tuple[torch.Tensor, ...]:
