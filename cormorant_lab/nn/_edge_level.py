@@ -22,10 +22,12 @@ Initialization: the edge weights are normal with variance 1/fan-in (std ≈ 0.11
 reference scaled its complex edge weights too, but by ``1 / max(τ_in, τ_out)``: real and imaginary parts
 :math:`\mathcal N(0, 1)/\max(\tau_{in}, \tau_{out})`, std ≈ 0.015 at its τ_in = 66.
 
-Memory: the inputs of :math:`W_{\text{edge}}` are ``(B, inputs, N²)``, the largest tensor of the level. They are
-never concatenated (one product per block, and :math:`g^{s-1,l}` meets only the weights of degree l), and
-autograd keeps neither them nor :math:`W x`: the backward pass recomputes them from the atoms, the distances
-and :math:`g^{s-1}` when the gradients of :math:`W` and :math:`\mu` need them (:class:`_MaskedMix`).
+Memory: the inputs of :math:`W_{\text{edge}}` are ``(B, inputs, N²)``, the largest tensor of the level. By default
+autograd keeps them, concatenated, for one product with :math:`[W_{\text{shared}} \mid \mathrm{diag}(W_l)]`
+(:func:`_mix_concatenated`: fewer kernels). With the recomputation (``recompute=True``) they are never
+concatenated (one product per block, and :math:`g^{s-1,l}` meets only the weights of degree l), and autograd keeps
+neither them nor :math:`W x`: the backward pass recomputes them from the atoms, the distances and
+:math:`g^{s-1}` when the gradients of :math:`W` and :math:`\mu` need them (:class:`_MaskedMix`).
 """
 
 from __future__ import annotations
@@ -186,8 +188,24 @@ class EdgeLevel(nn.Module):
             pieces = (*atoms.parts, *used, geometry.safe_distances, geometry.neighbour_mask)
             scalars = _MaskedMix.apply(mask, recompute_inputs, len(weights), *weights, *blocks, *pieces)
         else:
-            scalars = _mix(weights, blocks).unflatten(-2, (-1, mask.shape[-2])) * mask.unsqueeze(-3)
+            mixed = _mix_concatenated(weights, blocks)
+            scalars = mixed.unflatten(-2, (-1, mask.shape[-2])) * mask.unsqueeze(-3)
         return list(scalars.unflatten(-1, geometry.distances.shape[-2:]).unbind(1))  # (B, C, N, N) per degree
+
+
+def _mix_concatenated(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> torch.Tensor:
+    """:func:`_mix` as one product: the blocks concatenated, ``[W_shared | diag(W_0, …, W_L)] [dots; radial; g^{s-1}]``.
+
+    One batched product (and one for each gradient) instead of one per block: fewer, larger kernels, for a copy of
+    the inputs and the zeros of the block-diagonal part. Equal to :func:`_mix` (``tests/nn/test_lean_forms.py``).
+    """
+    shared, *per_degree = weights
+    if per_degree:
+        previous = torch.block_diag(*per_degree)  # ((L+1)·C, (L+1)·C) when every degree has a previous g
+        if previous.shape[0] < shared.shape[0]:
+            previous = torch.cat([previous, previous.new_zeros(shared.shape[0] - previous.shape[0], previous.shape[1])])
+        shared = torch.cat([shared, previous], dim=1)
+    return broadcast_matmul(shared, cat_split_backward(list(blocks), dim=-2))
 
 
 def _mix(weights: Sequence[torch.Tensor], blocks: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -77,3 +77,26 @@ def test_cat_split_backward_equals_torch_cat_with_first_and_second_derivatives(g
         results.append([out.detach(), *(g.detach() for g in grads), *second])
     for lean, plain in zip(*results, strict=True):
         assert torch.equal(lean, plain) or torch.allclose(lean, plain, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("previous", [0, 2, 3])  # the first level has no previous g; fewer degrees than outputs
+def test_edge_mixing_in_one_product_equals_the_blockwise_one(previous, generator):
+    from cormorant_lab.nn._edge_level import _mix, _mix_concatenated
+
+    channels, degrees, dots, radial = 3, 3, 4, 5
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=generator, dtype=torch.float64, requires_grad=True)
+
+    weights = [randn(degrees * channels, dots + radial), *(randn(channels, channels) for _ in range(previous))]
+    blocks = [randn(2, dots, 6), randn(2, radial, 6), *(randn(2, channels, 6) for _ in range(previous))]
+    inputs = [*weights, *blocks]
+    probe = torch.randn(2, degrees * channels, 6, generator=generator, dtype=torch.float64)
+    results = []
+    for mix in (_mix_concatenated, _mix):
+        out = mix(weights, blocks)
+        grads = torch.autograd.grad((probe * out.square()).sum(), inputs, create_graph=True)
+        second = torch.autograd.grad(sum((g.sin() * g).sum() for g in grads), inputs)
+        results.append([out.detach(), *(g.detach() for g in grads), *second])
+    for lean, plain in zip(*results, strict=True):
+        assert lean.shape == plain.shape and (lean - plain).abs().max() <= 1e-13 * plain.abs().max()
