@@ -22,8 +22,8 @@ aggregate is contracted over neighbours before the CG coupling and never forms t
 the CG square computes only its distinct blocks, with the reference's weights folded onto them; and, on request
 (``recompute_in_backward=True``), the two largest activations of a level, the CG bracket and the edge network's
 inputs, are not kept for the backward pass but recomputed from small tensors when the weight gradients need them
-(``_atom_level``, ``_edge_level``). A qm9 training step keeps 1.9 MiB per 18-atom molecule for its backward pass
-by default, 0.7 MiB with the recomputation (the plain form: 2.9 MiB).
+(``_atom_level``, ``_edge_level``). A qm9 training step keeps 2.9 MiB per 18-atom molecule for its backward pass
+by default, 0.8 MiB with the recomputation.
 
 Targets: the head's output is rescaled as ``y = head · target_std + target_mean + Σ_i species_reference[Z_i]``.
 The three buffers default to 1, 0 and 0; a trainer sets them (e.g. mean/std of the training targets, and
@@ -114,13 +114,13 @@ class Cormorant(nn.Module):
 
     ``recompute_in_backward=True``: the levels keep only small tensors for the backward pass and recompute their
     largest activations when the weight gradients need them: less memory (the qm9 step of
-    ``benchmarks/bench_model.py``, 32 molecules of 18 atoms: about 25 MiB less peak memory), but about 40% more
-    CPU time per step (0.229 against 0.163 CPU s), since the recomputation repeats the CG aggregate. ``None``
-    (default) and ``False`` keep the activations: the step's own memory is then still about 0.15 of the
-    reference implementation's (+103 against +690 MiB). The recomputation never pays when forces are trained on
-    (the backward pass is itself differentiated, and the recomputation with it) or under ``torch.compile``
-    (inductor chooses what to keep itself: with the recomputation the compiled qm9 step ran 869 kernels and
-    0.130 CPU s, without it 467 and 0.117).
+    ``benchmarks/bench_model.py``, 32 molecules of 18 atoms: +90 instead of +131 MiB of peak memory over the
+    pre-step baseline), but about 30% more CPU time per step (0.257 against 0.198 CPU s in one run), since the
+    recomputation repeats the CG aggregate. ``None`` (default) and ``False`` keep the activations: the step's own
+    memory is then 0.19 of the reference implementation's (+131 against +690 MiB). The recomputation never pays
+    when forces are trained on (the backward pass is itself differentiated, and the recomputation with it) or under
+    ``torch.compile`` (inductor chooses what to keep itself: with the recomputation the compiled qm9 step ran 869
+    kernels and 0.130 CPU s, without it 467 and 0.117).
     """
 
     # registered buffers, and submodules whose classes differ in nn.reference (declared for the type checker)
