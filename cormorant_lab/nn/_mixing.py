@@ -140,6 +140,8 @@ def cat_split_backward(tensors: Sequence[torch.Tensor], dim: int) -> torch.Tenso
     """
     if len(tensors) == 1:
         return tensors[0]
+    if not torch.is_grad_enabled():  # nothing is recorded: a plain concatenation (torch.compile cannot trace the
+        return torch.cat(list(tensors), dim=dim)  # Function's forward under no_grad)
     return _CatSplitBackward.apply(dim, *tensors)
 
 

@@ -171,7 +171,7 @@ def _split_components(coupled: torch.Tensor, sizes: list[int]) -> tuple[torch.Te
     component by component is a copy in runs of ``2l+1`` numbers; :class:`_ComponentsMajorSplit` concatenates
     them components-major, in long runs, as :func:`components_major_matmul` made the tensor.)
     """
-    if coupled.dim() < 2 or coupled.stride(-1) == 1 or len(sizes) == 1:
+    if coupled.dim() < 2 or coupled.stride(-1) == 1 or len(sizes) == 1 or not torch.is_grad_enabled():
         return coupled.split(sizes, dim=-1)
     return _ComponentsMajorSplit.apply(coupled, sizes)
 

@@ -48,6 +48,13 @@ def test_compiled_qm9_training_step_equals_eager(device):
         torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-12)
 
 
+def test_compiled_qm9_evaluation_without_gradients_equals_eager(device):
+    """Under ``torch.no_grad`` (validation) too: no autograd Function is traced where nothing is recorded."""
+    eager, compiled, positions, charges = _pair("qm9", device)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(positions, charges), eager(positions, charges), rtol=1e-10, atol=1e-12)
+
+
 def test_compiled_md17_energy_and_forces_equal_eager(device):
     eager, compiled, positions, charges = _pair("md17", device)
     eager.eval(), compiled.eval()
