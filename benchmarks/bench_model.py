@@ -17,7 +17,9 @@ How we measure:
   ``--scaling`` starts one process per size for that reason). ``--reference-memory`` also runs one step of the
   reference implementation in a fresh process (``reference_memory_baseline.py --step --steps 2``: ~30 CPU s for
   qm9, ~90 for md17 with forces) and prints its three figures beside ours, so that the ratios of the totals, of
-  the steps alone (peak − pre-step baseline) and over the floor come from one run;
+  the steps alone (peak − pre-step baseline) and over the floor come from one run, and its CPU seconds per step
+  (the second step), so that the CPU ratio is also like for like on a machine slower or busier than the one the
+  15.1 / 45.8 were measured on;
 * kernels — the non-view ATen operations of one step, counted with ``torch.profiler``: the operations
   that call no other non-view ATen operation (each is one kernel launch on a GPU), leaving out views,
   allocations and metadata operations (``VIEW_OPS``). ``--compile`` counts the operations that remain outside inductor's
@@ -230,10 +232,15 @@ def report(result: dict) -> None:
         if reference
         else ""
     )
+    measured = result.get("reference_memory")
+    if measured and "cpu_s" in measured and not compile:  # the reference's step timed in this run: like for like
+        ratio += (
+            f"; reference measured in this run {measured['cpu_s']:.1f} CPU s -> "
+            f"x{measured['cpu_s'] / result['cpu_s']:.0f} less CPU"
+        )
     print(
         f"  CPU per step: median {result['cpu_s']:.3f} s, best {result['cpu_best_s']:.3f} s (wall: median {result['wall_s']:.3f} s){ratio}"
     )
-    measured = result.get("reference_memory")
     print(memory_report(result, measured if measured and not compile else reference))
     if "kernels" in result:
         print(

@@ -10,7 +10,8 @@ figures are printed, each a high-water mark of this one process (``VmHWM``, else
   ``bench_model.py``: 246 MiB), before any step;
 * ``peak_mib`` (with ``--step``) — after ``--steps`` training steps (default 1) in the benchmark's setting (32 molecules × 18 atoms,
   float32, one thread; ``--forces``: the md17 model, energies and forces in the loss), so the step's own memory
-  is ``peak - baseline``. One qm9 step takes ~15 CPU s, an md17 energy+forces step ~46 (run it under
+  is ``peak - baseline``; and ``cpu_s``, the process CPU seconds of a step (the best after the first, which
+  warms up). One qm9 step takes ~15 CPU s, an md17 energy+forces step ~46 (run it under
   ``flock /tmp/heavy.lock`` on a shared machine).
 
 Needs the reference's source (risilab/cormorant) unpacked; it is imported from there, never copied.
@@ -27,6 +28,7 @@ FLOOR_MIB = peak_rss_mib()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -58,7 +60,9 @@ def main(argv=None) -> None:
     if args.step:
         if args.forces:
             data["positions"].requires_grad_(True)
+        cpu = []
         for _ in range(args.steps):
+            start = time.process_time()
             model.zero_grad(set_to_none=True)
             if args.forces:
                 energy = model(data)
@@ -66,7 +70,9 @@ def main(argv=None) -> None:
                 (energy.square().sum() + grad.square().sum()).backward()
             else:
                 model(data).square().sum().backward()
-        result.update(peak_mib=peak_rss_mib(), steps=args.steps)
+            cpu.append(time.process_time() - start)
+        # the CPU seconds of a step: the best after the first (which warms up), or the one step run
+        result.update(peak_mib=peak_rss_mib(), steps=args.steps, cpu_s=min(cpu[1:] or cpu))
     if args.json:
         print(json.dumps(result))
         return
@@ -74,8 +80,8 @@ def main(argv=None) -> None:
         f"reference ({preset}): floor (python + torch) {result['floor_mib']:.0f} MiB; before the first step "
         f"(+ the package and its model) {result['baseline_mib']:.0f} MiB"
         + (
-            f"; peak after one step {result['peak_mib']:.0f} MiB (the step alone: +"
-            f"{result['peak_mib'] - result['baseline_mib']:.0f} MiB)"
+            f"; peak after {args.steps} step(s) {result['peak_mib']:.0f} MiB (the step alone: +"
+            f"{result['peak_mib'] - result['baseline_mib']:.0f} MiB); {result['cpu_s']:.1f} CPU s per step"
             if "peak_mib" in result
             else ""
         )
