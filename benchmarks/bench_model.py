@@ -35,6 +35,10 @@ How we measure:
   Training on forces differentiates the backward pass, which inductor's compiled graphs do not support
   (PyTorch: "aot_autograd does not currently support double backward"): with ``--forces --compile`` the
   energy+forces *evaluation* (``create_graph=False``, as in MD) is timed instead, eager and compiled.
+* ``--interleaved [SRC]``: our step and the reference implementation's, alternated in this one process
+  (``--rounds``, default 3: ``--steps`` of ours, one of the reference's, ``--steps`` of ours), each round's CPU
+  ratio printed: on a shared host whose speed drifts from minute to minute (the reference's qm9 step took 15.1
+  CPU s when it was first measured, 16–24 on a busier day) the like-for-like ratio, not the constant, is the figure;
 * ``--scaling 100 200 400``: the md17 forces step for one molecule of N atoms (float32, one thread), one fresh
   process per N, and the exponent of a power law fitted to the CPU time (and to the peak memory) over the sizes;
   ``--tune-malloc`` runs them with glibc keeping freed memory (``MALLOC_TUNING``): a temporary above glibc's
@@ -47,6 +51,7 @@ Usage::
     .venv/bin/python benchmarks/bench_model.py [--steps 5] [--batch 32] [--atoms 18] [--preset qm9] [--forces] [--compile] [--json]
     .venv/bin/python benchmarks/bench_model.py [--preset md17 --forces] --reference-memory [/tmp/cormorant_ref/src] [--recompute]
     .venv/bin/python benchmarks/bench_model.py --scaling 100 200 400
+    .venv/bin/python -W ignore benchmarks/bench_model.py [--preset md17 --forces] --interleaved [/tmp/cormorant_ref/src] --steps 10
 """
 
 from __future__ import annotations
@@ -299,6 +304,43 @@ def reference_memory(forces: bool, src: str, batch: int, atoms: int, steps: int 
     return json.loads(output.strip().splitlines()[-1])  # the reference prints lines of its own first
 
 
+def interleaved(
+    preset: str, forces: bool, src: str, batch: int, atoms: int, steps: int, rounds: int, recompute: bool | None
+) -> list[dict]:
+    """Our step and the reference's, alternated in this one process: the CPU ratio least exposed to a noisy host.
+
+    Each round times ``steps`` of our steps, one of the reference's, then ``steps`` of ours again (after one
+    warm-up step of each), so that both see the same state of a shared machine; one reference step takes ~15-25
+    CPU s (qm9), ~45-70 (md17 with forces). Returns one row per round: our median and best, the reference's step.
+    """
+    from reference_memory_baseline import reference_model_and_batch, reference_step
+
+    torch.manual_seed(0)
+    model = Cormorant.from_preset(preset)
+    model.recompute_in_backward = recompute
+    positions, charges = random_molecules(
+        batch, atoms, species=model.species, dtype=torch.float32, generator=torch.Generator().manual_seed(0)
+    )
+    ours = make_step(model, positions, charges, forces)
+    reference_model, data = reference_model_and_batch(forces, src, batch, atoms)
+    theirs = lambda: reference_step(reference_model, data, forces)  # noqa: E731
+    ours(), theirs()
+    rows = []
+    for _ in range(rounds):
+        _, before = time_steps(ours, steps, warmup=0)
+        _, (reference_cpu,) = time_steps(theirs, 1, warmup=0)
+        _, after = time_steps(ours, steps, warmup=0)
+        row = {"cpu_s": statistics.median(before + after), "cpu_best_s": min(before + after)}
+        rows.append({**row, "reference_cpu_s": reference_cpu})
+        print(
+            f"  round {len(rows)}: ours median {row['cpu_s']:.3f} best {row['cpu_best_s']:.3f} CPU s; the reference "
+            f"{reference_cpu:.1f} CPU s -> x{reference_cpu / row['cpu_s']:.0f} (median), "
+            f"x{reference_cpu / row['cpu_best_s']:.0f} (best)",
+            flush=True,
+        )
+    return rows
+
+
 def fit_exponent(sizes: list[float], values: list[float]) -> float:
     """Least-squares slope of log(value) against log(size)."""
     xs, ys = [math.log(s) for s in sizes], [math.log(v) for v in values]
@@ -400,8 +442,24 @@ def main(argv=None) -> None:
         metavar="SRC",
         help="also measure the reference's memory in a fresh process (its src/; default /tmp/cormorant_ref/src)",
     )
+    parser.add_argument(
+        "--interleaved",
+        nargs="?",
+        const="/tmp/cormorant_ref/src",
+        metavar="SRC",
+        help="time our step and the reference's alternately in this process (--rounds rounds; its src/)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --interleaved (default 3)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.interleaved:
+        what = "md17 energy+forces" if args.forces else f"{args.preset}"
+        print(f"{what} step, {args.batch} x {args.atoms} atoms, float32, {args.threads} thread(s), interleaved:")
+        preset = "md17" if args.forces else args.preset
+        interleaved(
+            preset, args.forces, args.interleaved, args.batch, args.atoms, args.steps, args.rounds, args.recompute
+        )
+        return
     if args.scaling:
         scaling(args.scaling, args.steps, args.threads, 1 if args.warmup is None else args.warmup, args.tune_malloc)
         return

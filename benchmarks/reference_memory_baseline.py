@@ -31,6 +31,36 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 
+def reference_model_and_batch(forces: bool, src: str, batch: int, atoms: int) -> tuple:
+    """The reference's qm9 (``forces``: md17) model, built from ``src``, and its inputs for the benchmark's batch."""
+    sys.path.insert(0, src)
+    from cormorant_lab.checks import random_molecules
+    from cormorant_lab.nn.reference import reference_implementation_inputs, reference_implementation_model
+
+    preset = "md17" if forces else "qm9"
+    species = [1, 6, 7, 8, 9] if preset == "qm9" else [1, 6, 8]
+    torch.manual_seed(0)
+    model = reference_implementation_model(preset, species, dtype=torch.float32, reference_src=src)
+    positions, charges = random_molecules(
+        batch, atoms, species=species, dtype=torch.float32, generator=torch.Generator().manual_seed(0)
+    )
+    data = reference_implementation_inputs(positions, charges, species, torch.float32)
+    if forces:
+        data["positions"].requires_grad_(True)
+    return model, data
+
+
+def reference_step(model, data: dict, forces: bool) -> None:
+    """One training step of the reference: ``E²`` summed (``forces``: plus ``|F|²``, its backward differentiated)."""
+    model.zero_grad(set_to_none=True)
+    if forces:
+        energy = model(data)
+        (grad,) = torch.autograd.grad(energy.sum(), data["positions"], create_graph=True)
+        (energy.square().sum() + grad.square().sum()).backward()
+    else:
+        model(data).square().sum().backward()
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("src", nargs="?", default=None, help=argparse.SUPPRESS)  # the former positional form
@@ -44,32 +74,14 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     src = args.src or args.src_option
     torch.set_num_threads(1)
-    sys.path.insert(0, src)
-    from cormorant_lab.checks import random_molecules
-    from cormorant_lab.nn.reference import reference_implementation_inputs, reference_implementation_model
-
     preset = "md17" if args.forces else "qm9"
-    species = [1, 6, 7, 8, 9] if preset == "qm9" else [1, 6, 8]
-    torch.manual_seed(0)
-    model = reference_implementation_model(preset, species, dtype=torch.float32, reference_src=src)
-    positions, charges = random_molecules(
-        args.batch, args.atoms, species=species, dtype=torch.float32, generator=torch.Generator().manual_seed(0)
-    )
-    data = reference_implementation_inputs(positions, charges, species, torch.float32)
+    model, data = reference_model_and_batch(args.forces, src, args.batch, args.atoms)
     result = {"preset": preset, "forces": args.forces, "floor_mib": FLOOR_MIB, "baseline_mib": peak_rss_mib()}
     if args.step:
-        if args.forces:
-            data["positions"].requires_grad_(True)
         cpu = []
         for _ in range(args.steps):
             start = time.process_time()
-            model.zero_grad(set_to_none=True)
-            if args.forces:
-                energy = model(data)
-                (grad,) = torch.autograd.grad(energy.sum(), data["positions"], create_graph=True)
-                (energy.square().sum() + grad.square().sum()).backward()
-            else:
-                model(data).square().sum().backward()
+            reference_step(model, data, args.forces)
             cpu.append(time.process_time() - start)
         # the CPU seconds of a step: the best after the first (which warms up), or the one step run
         result.update(peak_mib=peak_rss_mib(), steps=args.steps, cpu_s=min(cpu[1:] or cpu))
