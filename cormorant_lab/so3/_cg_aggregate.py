@@ -122,13 +122,22 @@ def iter_separable_aggregate_pieces(
     return iter_pieces(plans, row_coupled)
 
 
-def _separable_rows(scalars, harmonics, f: torch.Tensor, maxl: int, basis: str, chunk=None, plans=None, major=False):
-    """The plans, the coupled row of each (``major``: components-major) and the number of output degrees."""
-    max_l2 = math.isqrt(f.shape[-1]) - 1
+def _separable_rows(
+    scalars,
+    harmonics,
+    f_channels_first: torch.Tensor,
+    maxl: int,
+    basis: str,
+    chunk: int | None = None,
+    plans=None,
+    components_major: bool = False,
+):
+    """The plans, the coupled row of each (``components_major``: stored so) and the number of output degrees."""
+    max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
     if plans is None:
-        plans = plans_for(len(scalars) - 1, max_l2, maxl, f, basis)
+        plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
     row_coupled = lambda plan: _SeparableCoupledSum.apply(
-        scalars[plan.l1], harmonics[plan.l1], f, plan.matrix, chunk, major
+        scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk, components_major
     )
     return plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1
 
