@@ -55,6 +55,7 @@ def data(seed: int, train: int = 1000, test: int = 1000):
 
 
 OVERRIDES: dict = {}  # --overrides: constructor arguments for the default preset (to compare initializations)
+SCALES: dict = {}  # --scale: {name fragment: factor}, the default preset's initial parameters multiplied after construction
 SETTINGS: dict = {"dtype": torch.float32, "reference_src": None}  # --dtype, --reference-src
 
 
@@ -91,6 +92,23 @@ class ReferenceImplementation(torch.nn.Module):
         return y * self.target_std + self.target_mean
 
 
+def scale_parameters(model: torch.nn.Module, scales: dict[str, float]) -> torch.nn.Module:
+    """Multiply every parameter whose name contains a key of ``scales`` by its factor (ablations of the initial scale).
+
+    A key that matches no parameter is an error, so that a misspelt name cannot pass for an ablation.
+    """
+    names = [name for name, _ in model.named_parameters()]
+    unknown = [key for key in scales if not any(key in name for name in names)]
+    if unknown:
+        raise SystemExit(f"--scale: {unknown} match no parameter name; the names are {names}")
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            for key, factor in scales.items():
+                if key in name:
+                    parameter.mul_(float(factor))
+    return model
+
+
 def build(name: str, seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
     if name == "reference":
@@ -98,7 +116,7 @@ def build(name: str, seed: int) -> torch.nn.Module:
     elif name == "reference_impl":
         return ReferenceImplementation(seed).to(SETTINGS["dtype"])
     else:
-        model = Cormorant.from_preset("md17", **OVERRIDES)
+        model = scale_parameters(Cormorant.from_preset("md17", **OVERRIDES), SCALES)
     return model.to(SETTINGS["dtype"])
 
 
@@ -213,11 +231,18 @@ def main() -> None:
     parser.add_argument(
         "--reference-src", default=None, help="a clone's src/ folder: enables model reference_impl (never vendored)"
     )
+    parser.add_argument(
+        "--scale",
+        default="{}",
+        help='JSON {name fragment: factor}: the default preset\'s initial parameters whose names contain the fragment '
+        'are multiplied by the factor, e.g. \'{"head.linear.weight": 0}\'',
+    )
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--save", default=None, help="save each model's state_dict after its last epoch (PATH.NAME.pt)")
     parser.add_argument("--resume", default=None, help="start each model from PATH.NAME.pt (weights and optimizer)")
     args = parser.parse_args()
     OVERRIDES.update(json.loads(args.overrides))
+    SCALES.update(json.loads(args.scale))
     SETTINGS.update(dtype=getattr(torch, args.dtype), reference_src=args.reference_src)
     torch.set_num_threads(1)
     (_, e_train), (_, e_test), _ = data(args.seed)
@@ -228,7 +253,7 @@ def main() -> None:
     for name in args.models.split(","):
         model = build(name, args.seed)
         label = {"reference": "reference mode", "reference_impl": "risilab/cormorant itself, the reference mode's init"}
-        label = label.get(name, f"default md17 preset {OVERRIDES or ''}".strip())
+        label = label.get(name, f"default md17 preset {OVERRIDES or ''} {SCALES or ''}".strip())
         print(f"{name} ({label}, {sum(p.numel() for p in model.parameters())} parameters):")
         train(name, args.epochs, args.seed, stop=args.stop, save=args.save, resume=args.resume)
     if args.save and {"reference", "reference_impl"} <= set(args.models.split(",")):

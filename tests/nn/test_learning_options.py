@@ -112,3 +112,22 @@ def test_normalization_scale_per_level_reaches_the_input_and_each_level():
     ] == [0.5, 0.5]
     with pytest.raises(ValueError, match="normalization_scale"):
         seeded(normalization_scale=[1.0] * 6)
+
+
+def test_the_benchmarks_parameter_scaling_multiplies_exactly_the_named_parameters_and_rejects_unknown_names():
+    """``learning_per_epoch.py --scale``: the ablations of the initial scale of one group of weights."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "learning_per_epoch.py"
+    spec = importlib.util.spec_from_file_location("learning_per_epoch", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    before = dict(seeded().named_parameters())
+    after = dict(benchmark.scale_parameters(seeded(), {"head.linear.weight": 0.0, "mix.weights": 0.5}).named_parameters())
+    for name, value in after.items():
+        factor = 0.0 if "head.linear.weight" in name else 0.5 if "mix.weights" in name else 1.0
+        torch.testing.assert_close(value, before[name] * factor, rtol=0, atol=0)
+    assert any("mix.weights" in name for name in after)
+    with pytest.raises(SystemExit, match="match no parameter"):
+        benchmark.scale_parameters(seeded(), {"head.linaer": 0.0})
