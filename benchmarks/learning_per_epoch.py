@@ -234,8 +234,8 @@ def main() -> None:
     parser.add_argument(
         "--scale",
         default="{}",
-        help='JSON {name fragment: factor}: the default preset\'s initial parameters whose names contain the fragment '
-        'are multiplied by the factor, e.g. \'{"head.linear.weight": 0}\'',
+        help="JSON {name fragment: factor}: the default preset's initial parameters whose names contain the fragment "
+        "are multiplied by the factor, e.g. '{\"head.linear.weight\": 0}'",
     )
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--save", default=None, help="save each model's state_dict after its last epoch (PATH.NAME.pt)")

@@ -124,7 +124,9 @@ def test_the_benchmarks_parameter_scaling_multiplies_exactly_the_named_parameter
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
     before = dict(seeded().named_parameters())
-    after = dict(benchmark.scale_parameters(seeded(), {"head.linear.weight": 0.0, "mix.weights": 0.5}).named_parameters())
+    after = dict(
+        benchmark.scale_parameters(seeded(), {"head.linear.weight": 0.0, "mix.weights": 0.5}).named_parameters()
+    )
     for name, value in after.items():
         factor = 0.0 if "head.linear.weight" in name else 0.5 if "mix.weights" in name else 1.0
         torch.testing.assert_close(value, before[name] * factor, rtol=0, atol=0)
