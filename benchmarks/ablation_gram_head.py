@@ -33,7 +33,7 @@ def num_gram_invariants(channels: Sequence[Sequence[int]]) -> int:
     return sum(c[0] + sum(k * (k + 1) // 2 for k in c) for c in channels)
 
 
-def gram_invariants(levels: Sequence[SO3Vec]) -> torch.Tensor:
+def gram_invariants(levels: Sequence[SO3Vec], **_) -> torch.Tensor:
     """Per atom, each level's l = 0 part and the upper triangle of each degree's Gram matrix: ``(B, N, ...)``."""
     pieces = []
     for vec in levels:

@@ -114,7 +114,11 @@ class AtomLevel(nn.Module):
         self.square_plans = CouplingPlans(in_degrees - 1, in_degrees - 1, self.maxl, basis="real", square=True)
         self.aggregate_plans = CouplingPlans(self.max_sh, in_degrees - 1, self.maxl, basis="real")
         for l, expansion in enumerate(cg_square_expansion(channels, in_degrees - 1, self.maxl)):
-            self.register_buffer(f"_square_expansion_{l}", expansion.to(torch.get_default_dtype()), persistent=False)
+            start, _ = cast(tuple[int, int], self._square_columns[l])
+            after = self.mix.weights[l].shape[1] - start - expansion.shape[0]
+            # W_l @ fold_l = [W_own | W_square E_l | W_rest]: the fold as one product (identity on the other columns)
+            fold = torch.block_diag(torch.eye(start), expansion, torch.eye(after))
+            self.register_buffer(f"_fold_{l}", fold.to(torch.get_default_dtype()), persistent=False)
         # The 0/1 matrix that sums the components m of each degree l (the parts concatenated): (Σ(2l+1), maxl+1).
         sizes = [2 * l + 1 for l in range(self.maxl + 1)]
         degree_sum = torch.block_diag(*(torch.ones(size, 1) for size in sizes))
@@ -125,19 +129,15 @@ class AtomLevel(nn.Module):
         return self.mix.channels_out
 
     def folded_weights(self) -> list[torch.Tensor]:
-        """``W_l`` with the square's columns folded, ``W_l E_l``: weights for ``[F ⊕ cg_square(F) ⊕ ΣG⊗F]``."""
-        folded = []
-        for l, weight in enumerate(self.mix.weights):
-            columns = self._square_columns[l]
-            if columns is None:  # no square at this degree
-                folded.append(weight)
-                continue
-            start, width = columns
-            expansion = getattr(self, f"_square_expansion_{l}")
-            # split, not three slices: its gradient is one concatenation, not three zero-filled copies added up
-            before, square, after = weight.split([start, width, weight.shape[1] - start - width], dim=1)
-            folded.append(torch.cat([before, square @ expansion, after], dim=1))
-        return folded
+        """``W_l`` with the square's columns folded, ``W_l E_l``: weights for ``[F ⊕ cg_square(F) ⊕ ΣG⊗F]``.
+
+        One product per degree with the constant ``diag(I, E_l, I)`` (exact: the identity blocks copy the other
+        columns, every other term is an exact zero), not a split, a product and a concatenation.
+        """
+        return [
+            weight if self._square_columns[l] is None else weight @ getattr(self, f"_fold_{l}")
+            for l, weight in enumerate(self.mix.weights)
+        ]
 
     def bracket(self, atoms: SO3Vec, edges: SO3Vec | SeparableEdges, *, lean: bool = False) -> list[torch.Tensor]:
         """``[F ⊕ cg_square(F) ⊕ Σ_j G_ij ⊗cg F_j]`` truncated at ``maxl``, channels first: ``(B, τ_l, N, 2l+1)`` per l.
@@ -255,17 +255,18 @@ class AtomLevel(nn.Module):
         normalization's constants, ``scale`` κ and ``epsilon`` ε: :math:`\sqrt{\varepsilon + q/\kappa^2}`): the
         parts ``(B, τ, N, 2l+1)`` (one τ) are concatenated over m, squared and summed over c, and the sum over
         the m of each degree is one product with the 0/1 matrix ``_degree_sum`` ``(Σ(2l+1), L+1)``; its transpose
-        spreads the factors back over m: eight operations for all degrees and one multiplication per degree,
-        instead of six per degree (and fewer in the backward pass). Returns the parts ``(B, N, τ, 2l+1)``; tested
+        spreads the factors back over m, and one multiplication scales every degree: nine operations for all
+        degrees instead of six per degree (and fewer in the backward pass). Returns the parts ``(B, N, τ, 2l+1)``,
+        views of one tensor ``(B, τ, N, Σ(2l+1))``; tested
         equal to ``self.normalize`` degree by degree (``tests/nn/test_lean_forms.py``).
         """
         kappa, epsilon = self.normalize.scale, self.normalize.epsilon  # q/κ² and ε + q (the preset: κ = ε = 1)
         x = torch.cat(list(channels_first), dim=-1)  # (B, τ, N, Σ(2l+1))
         q = (x.square().sum(-3) @ self._degree_sum) / (x.shape[-3] * kappa * kappa)  # (B, N, L+1)
         scale = torch.rsqrt(epsilon + q) @ self._degree_sum.transpose(0, 1)  # (B, N, Σ(2l+1))
-        # each degree multiplied on its own: contiguous channels-first parts, as the next level reads them
-        factors = scale.unsqueeze(-3).split([p.shape[-1] for p in channels_first], dim=-1)
-        return [(part * factor).transpose(-2, -3) for part, factor in zip(channels_first, factors, strict=True)]
+        # every degree at once; the parts are views of the product (B, τ, N, Σ(2l+1)), channels first
+        normalized = x * scale.unsqueeze(-3)
+        return [part.transpose(-2, -3) for part in normalized.split([p.shape[-1] for p in channels_first], dim=-1)]
 
 
 def _from_components_major(part: torch.Tensor) -> torch.Tensor:

@@ -40,13 +40,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 import torch
 from torch import nn
 
-from ..so3 import SO3Vec
+from ..so3 import SO3Vec, harmonics_coefficients
+from ._constants import ExactConstant
 from ._cormorant_cg import CormorantCG
 from ._geometry import EdgeGeometry, edge_geometry
 from ._input import InputLinear, InputMPNN, species_features
 from ._model_inputs import as_tensor_inputs, prepare_inputs
 from ._normalization import CovariantNormalization
-from ._output import OutputLinear, OutputPMLP, atom_invariants, num_invariants
+from ._output import OutputLinear, OutputPMLP, atom_invariants, degree_sum_matrix, num_invariants
 from ._presets import preset
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class Cormorant(nn.Module):
 
     # registered buffers, and submodules whose classes differ in nn.reference (declared for the type checker)
     _species: torch.Tensor
+    _invariant_degree_sum: torch.Tensor
     target_mean: torch.Tensor
     target_std: torch.Tensor
     species_reference: torch.Tensor
@@ -228,7 +230,10 @@ class Cormorant(nn.Module):
             **cutoff,
         )
         self.max_sh = max(per_level["max_sh"])
+        self.harmonics_coefficients = ExactConstant(harmonics_coefficients(self.max_sh))  # Y_l(r̂) as one product
         num_scalars = num_invariants(self.cormorant_cg.channels)
+        degree_sum = degree_sum_matrix(len(self.cormorant_cg.channels[-1]) - 1).to(torch.get_default_dtype())
+        self.register_buffer("_invariant_degree_sum", degree_sum, persistent=False)  # the invariants at once
         if top == "pmlp":
             self.head = OutputPMLP(
                 num_scalars, self.num_targets, num_mixed=num_mixed, width=mlp_width, activation=activation
@@ -304,7 +309,7 @@ class Cormorant(nn.Module):
         Tensors or numpy arrays; padding positions are ignored (NaN included); see ``_model_inputs``."""
         positions, charges = self._check_inputs(positions, charges)
         levels = self._compute_levels(positions, charges, keep_edges=False)
-        y = self.head(atom_invariants(levels.atoms), levels.atom_mask)
+        y = self.head(atom_invariants(levels.atoms, degree_sum=self._invariant_degree_sum), levels.atom_mask)
         counts = (charges.unsqueeze(-1) == self._species).sum(-2).to(y.dtype)  # (B, S) atoms of each species
         y = y * self.target_std + self.target_mean + counts @ self.species_reference
         return y.squeeze(-1) if self.num_targets == 1 else y
@@ -322,7 +327,7 @@ class Cormorant(nn.Module):
 
     def _compute_levels(self, positions: torch.Tensor, charges: torch.Tensor, *, keep_edges: bool) -> CormorantLevels:
         atom_mask = charges != 0
-        geometry = edge_geometry(positions, atom_mask, self.max_sh)
+        geometry = edge_geometry(positions, atom_mask, self.max_sh, coefficients=self.harmonics_coefficients())
         if self.solid_harmonics:  # r^l Y_l(r̂), the reference's edge harmonics (up to its factor)
             r = geometry.distances.unsqueeze(-1)
             solid = tuple(y * r**l if l else y for l, y in enumerate(geometry.harmonics))

@@ -22,8 +22,10 @@ from torch import nn
 
 from ..so3 import SO3Vec
 from ._atom_level import AtomLevel
+from ._cutoff import soft_cutoffs_all
 from ._edge_level import EdgeLevel, SeparableEdges
 from ._geometry import EdgeGeometry
+from ._radial import radial_functions_all
 
 
 class CormorantCG(nn.Module):
@@ -98,8 +100,14 @@ class CormorantCG(nn.Module):
         """
         atom_levels, edge_levels = [], []
         scalars: list = []
-        for edge_level, atom_level in zip(self.edge_levels, self.atom_levels, strict=False):
-            scalars = edge_level(atoms, scalars, geometry, recompute=recompute)
+        # every level's radial functions and cutoff at once (functions of the geometry only): fewer kernels
+        edge_modules = [cast(EdgeLevel, level) for level in self.edge_levels]
+        radials = radial_functions_all([level.radial for level in edge_modules], geometry)
+        cutoffs = soft_cutoffs_all([level.cutoff for level in edge_modules], geometry)
+        for edge_level, atom_level, radial, cutoff in zip(
+            self.edge_levels, self.atom_levels, radials, cutoffs, strict=True
+        ):
+            scalars = edge_level(atoms, scalars, geometry, recompute=recompute, radial=radial, cutoff=cutoff)
             edges = SeparableEdges.of(scalars, geometry)
             atoms = atom_level(atoms, edges, recompute=recompute)
             atom_levels.append(atoms)

@@ -16,7 +16,7 @@ A function of distances only, the mask is invariant.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 import torch
 from torch import nn
@@ -66,6 +66,22 @@ class SoftCutoff(nn.Module):
             return mask.expand(-1, self.radius.numel(), -1, -1)
         width = self.width.abs().clamp_min(self.eps).view(-1, 1, 1)
         return _SigmoidStep.apply(geometry.distances.unsqueeze(1), self.radius.abs().view(-1, 1, 1), width, mask)
+
+
+def soft_cutoffs_all(cutoffs: Sequence[SoftCutoff], geometry: EdgeGeometry) -> list[torch.Tensor]:
+    """``[cutoff(geometry) for cutoff in cutoffs]`` (every level's mask) computed at once.
+
+    When every cutoff is soft, without a hard radius, with one ``eps``, the radii and widths of every level are
+    concatenated and the sigmoid step is one operation (and one backward) for all levels' channels instead of one
+    per level: the same numbers, fewer kernels. Otherwise the cutoffs are evaluated one by one.
+    """
+    if not all(c.soft and c.hard_cut_rad is None for c in cutoffs) or len({c.eps for c in cutoffs}) != 1:
+        return [cutoff(geometry) for cutoff in cutoffs]
+    radius = torch.cat([c.radius for c in cutoffs]).abs().view(-1, 1, 1)
+    width = torch.cat([c.width for c in cutoffs]).abs().clamp_min(cutoffs[0].eps).view(-1, 1, 1)
+    mask = geometry.pair_mask.unsqueeze(1).to(radius.dtype)  # (B, 1, N, N)
+    steps = _SigmoidStep.apply(geometry.distances.unsqueeze(1), radius, width, mask)
+    return list(steps.split([c.radius.numel() for c in cutoffs], dim=1))
 
 
 class _SigmoidStep(torch.autograd.Function):

@@ -149,32 +149,47 @@ class EdgeLevel(nn.Module):
         )
 
     def inputs(
-        self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry, *, padded: bool = False
+        self,
+        atoms: SO3Vec,
+        previous: Sequence[torch.Tensor],
+        geometry: EdgeGeometry,
+        *,
+        padded: bool = False,
+        radial: torch.Tensor | None = None,
     ) -> list[torch.Tensor]:
         """The inputs ``F_i·F_j``, ``η(r_ij)`` (rows of ``shared``) and ``g^{s-1,l}_ij`` (of ``previous[l]``): ``(B, k, N²)`` each.
 
         ``padded``: the dot products in one padded product (:func:`pair_dot_products`; for a backward pass that is
         itself differentiated), else degree by degree (fewer kernels, and autograd keeps no padded copy of F).
+        ``radial``: ``self.radial(geometry)`` if the caller computed it (for every level at once).
         """
         dots = pair_dot_products(atoms) if padded else pair_dot_products_plain(atoms)
-        blocks = [dots, self.radial(geometry), *previous[: len(self.previous)]]
+        blocks = [dots, self.radial(geometry) if radial is None else radial, *previous[: len(self.previous)]]
         return [block.flatten(-2) for block in blocks]
 
     def forward(
-        self, atoms: SO3Vec, previous: Sequence[torch.Tensor], geometry: EdgeGeometry, *, recompute: bool = True
+        self,
+        atoms: SO3Vec,
+        previous: Sequence[torch.Tensor],
+        geometry: EdgeGeometry,
+        *,
+        recompute: bool = True,
+        radial: torch.Tensor | None = None,
+        cutoff: torch.Tensor | None = None,
     ) -> list[torch.Tensor]:
         """``atoms``: parts ``(B, N, τ_l, 2l+1)``; ``previous``: last level's ``g`` (empty at the first level).
 
         ``recompute``: keep only small tensors for the backward pass and recompute the inputs of the mixing from
         them (:class:`_MaskedMix`); without, autograd keeps the inputs (faster when the backward pass is itself
-        differentiated, as in training on forces).
+        differentiated, as in training on forces). ``radial`` and ``cutoff``: ``self.radial(geometry)`` and
+        ``self.cutoff(geometry)``, if the caller computed them (for every level at once, fewer kernels).
         """
         if len(previous) < len(self.previous):
             raise ValueError(
                 f"EdgeLevel needs the previous level's g for degrees 0..{len(self.previous) - 1}, got {len(previous)} tensors"
             )
-        blocks = self.inputs(atoms, previous, geometry, padded=not recompute)
-        mask = self.cutoff(geometry).flatten(-2)  # (B, C, N²)
+        blocks = self.inputs(atoms, previous, geometry, padded=not recompute, radial=radial)
+        mask = (self.cutoff(geometry) if cutoff is None else cutoff).flatten(-2)  # (B, C, N²)
         weights = (self.shared.T, *(w.T for w in self.previous))
         if recompute and torch.is_grad_enabled():
             degrees, used = len(atoms.parts), previous[: len(self.previous)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..so3 import spherical_harmonics_all
+from ..so3 import stacked_harmonics
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,14 @@ class EdgeGeometry:
         return len(self.harmonics) - 1
 
 
-def edge_geometry(positions: torch.Tensor, atom_mask: torch.Tensor, max_sh: int) -> EdgeGeometry:
-    """Compute :class:`EdgeGeometry` for positions ``(B, N, 3)`` and a boolean ``atom_mask`` ``(B, N)``."""
+def edge_geometry(
+    positions: torch.Tensor, atom_mask: torch.Tensor, max_sh: int, *, coefficients: torch.Tensor | None = None
+) -> EdgeGeometry:
+    """Compute :class:`EdgeGeometry` for positions ``(B, N, 3)`` and a boolean ``atom_mask`` ``(B, N)``.
+
+    ``coefficients``: :func:`~cormorant_lab.so3.harmonics_coefficients` ``(max_sh)`` in the positions' dtype and
+    device, held by the caller as a buffer (the model does; by default it is looked up in a cache).
+    """
     relative = positions.unsqueeze(-2) - positions.unsqueeze(-3)  # r_ij = r_i - r_j, (B, N, N, 3)
     squared = (relative * relative).sum(-1)
     pair_mask = atom_mask.unsqueeze(-1) & atom_mask.unsqueeze(-2)
@@ -51,7 +57,8 @@ def edge_geometry(positions: torch.Tensor, atom_mask: torch.Tensor, max_sh: int)
     distances = torch.where(neighbour_mask, safe, torch.zeros_like(safe))
     # Stored with j innermost, so that the edge activations g_ij Y_ij come out in the layout (B, C, i, m, j) in which
     # the neighbour sum of the CG aggregate is a batched matrix product without copies (see _edge_level).
-    harmonics = tuple(
-        y.transpose(-1, -2).contiguous().transpose(-1, -2) for y in spherical_harmonics_all(max_sh, relative)
-    )
+    stacked = stacked_harmonics(max_sh, relative, coefficients=coefficients)  # (B, N, N, (L+1)²), every degree
+    stored = stacked.transpose(-1, -2).contiguous()  # (B, N, (L+1)², N): one copy for every degree
+    parts = stored.split([2 * l + 1 for l in range(max_sh + 1)], dim=-2)
+    harmonics = tuple(part.transpose(-1, -2) for part in parts)
     return EdgeGeometry(pair_mask, neighbour_mask, distances, safe, harmonics)

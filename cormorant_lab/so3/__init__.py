@@ -41,7 +41,13 @@ from ._cg_square import cg_square, cg_square_expansion, iter_square_pieces
 from ._clebsch_gordan import clebsch_gordan, clebsch_gordan_exact, clebsch_gordan_squared
 from ._rotation import check_rotation, euler_to_rotation, quaternion_to_rotation, random_rotation, rotation_to_euler
 from ._so3vec import SO3Vec
-from ._spherical_harmonics import spherical_harmonics, spherical_harmonics_all
+from ._spherical_harmonics import (
+    harmonics_coefficients,
+    spherical_harmonics,
+    spherical_harmonics_all,
+    spherical_harmonics_recurrence,
+    stacked_harmonics,
+)
 from ._wigner import wigner_d, wigner_d_all
 
 __all__ = [
@@ -58,6 +64,7 @@ __all__ = [
     "clebsch_gordan_squared",
     "complex_to_real",
     "euler_to_rotation",
+    "harmonics_coefficients",
     "iter_separable_aggregate_pieces",
     "iter_square_pieces",
     "output_channels",
@@ -69,6 +76,8 @@ __all__ = [
     "rotation_to_euler",
     "spherical_harmonics",
     "spherical_harmonics_all",
+    "spherical_harmonics_recurrence",
+    "stacked_harmonics",
     "wigner_d",
     "wigner_d_all",
 ]

@@ -100,3 +100,107 @@ def test_edge_mixing_in_one_product_equals_the_blockwise_one(previous, generator
         results.append([out.detach(), *(g.detach() for g in grads), *second])
     for lean, plain in zip(*results, strict=True):
         assert lean.shape == plain.shape and (lean - plain).abs().max() <= 1e-13 * plain.abs().max()
+
+
+def _geometry(generator, atoms=6, max_sh=3):
+    from cormorant_lab.nn import edge_geometry
+
+    positions = (1.5 * torch.randn(2, atoms, 3, generator=generator, dtype=torch.float64)).requires_grad_(True)
+    charges = torch.tensor([[1, 6, 8, 1, 7, 1], [6, 6, 1, 1, 0, 0]])
+    return positions, edge_geometry(positions, charges != 0, max_sh)
+
+
+def _first_and_second_derivatives(outputs, inputs):
+    """The outputs, their gradients with respect to ``inputs`` (a fixed random projection) and a second derivative."""
+    projection = torch.Generator().manual_seed(1)  # the same weights for both forms
+    weights = [torch.randn(o.shape, generator=projection, dtype=o.dtype) for o in outputs]
+    loss = sum((w * o).sum() ** 2 for w, o in zip(weights, outputs, strict=True))
+    grads = torch.autograd.grad(loss, inputs, create_graph=True)
+    second = torch.autograd.grad(sum((g * g).sum() for g in grads), inputs, allow_unused=True, retain_graph=True)
+    return [o.detach() for o in outputs] + [g.detach() for g in grads] + [s for s in second if s is not None]
+
+
+def _assert_all_close(lean, plain):
+    assert len(lean) == len(plain)
+    for a, b in zip(lean, plain, strict=True):
+        assert a.shape == b.shape
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-13), (a - b).abs().max()
+
+
+@pytest.mark.parametrize("k_max", [(3, 3), "mixed"])
+def test_every_levels_radial_functions_at_once_equal_level_by_level(k_max, generator):
+    from cormorant_lab.nn._radial import RadialPolyTrig, radial_functions_all
+
+    torch.manual_seed(0)
+    basis_sets = [(3, 3)] * 4 if k_max != "mixed" else [(3, 3), (2, 1), (3, 3)]
+    radials = [RadialPolyTrig(basis).to(torch.float64) for basis in basis_sets]
+    with torch.no_grad():  # every level's own frequencies and phases, not the shared initial ones
+        for radial in radials:
+            radial.frequencies.add_(
+                0.3 * torch.randn(radial.frequencies.shape, generator=generator, dtype=torch.float64)
+            )
+            radial.phases.add_(0.3 * torch.randn(radial.phases.shape, generator=generator, dtype=torch.float64))
+    positions, geometry = _geometry(generator)
+    inputs = [positions, *(p for radial in radials for p in radial.parameters())]
+    lean = _first_and_second_derivatives(radial_functions_all(radials, geometry), inputs)
+    plain = _first_and_second_derivatives([radial(geometry) for radial in radials], inputs)
+    _assert_all_close(lean, plain)
+
+
+@pytest.mark.parametrize(
+    "cutoff_types",
+    [[("learn",)] * 4, [("learn_rad",), ("learn",), ("soft",)], [("learn",), ("learn", "hard"), ("learn",)]],
+)
+def test_every_levels_cutoff_at_once_equals_level_by_level(cutoff_types, generator):
+    from cormorant_lab.nn._cutoff import SoftCutoff, soft_cutoffs_all
+
+    cutoffs = [
+        SoftCutoff(3 + s, cutoff_type=words, soft_cut_rad=1.5 + 0.5 * s, soft_cut_width=0.2 + 0.1 * s, hard_cut_rad=2.5)
+        for s, words in enumerate(cutoff_types)
+    ]
+    cutoffs = [c.to(torch.float64) for c in cutoffs]
+    with torch.no_grad():  # channels with radii and widths of their own, one negative (|ρ| and |w| are used)
+        for c in cutoffs:
+            c.radius.add_(0.2 * torch.randn(c.radius.shape, generator=generator, dtype=torch.float64))
+            c.width.add_(0.05 * torch.randn(c.width.shape, generator=generator, dtype=torch.float64))
+        cutoffs[0].width[0] = -0.3
+    positions, geometry = _geometry(generator)
+    inputs = [positions, *(p for c in cutoffs for p in c.parameters())]
+    lean = _first_and_second_derivatives(soft_cutoffs_all(cutoffs, geometry), inputs)
+    plain = _first_and_second_derivatives([c(geometry) for c in cutoffs], inputs)
+    _assert_all_close(lean, plain)
+
+
+@pytest.mark.parametrize(
+    "channels, maxls", [((4, 4, 4), (3, 3, 3)), ((4, 4), (2, 2)), ((4, 5), (3, 3)), ((4, 4), (3, 2))]
+)
+def test_every_levels_invariants_at_once_equal_level_by_level(channels, maxls, generator, monkeypatch):
+    from cormorant_lab.nn import _output
+    from cormorant_lab.nn._output import atom_invariants, atom_invariants_plain, degree_sum_matrix
+
+    calls = []
+    monkeypatch.setattr(_output, "_atom_invariants_at_once", _counted(_output._atom_invariants_at_once, calls))
+
+    levels = [
+        SO3Vec(
+            [
+                torch.randn(2, 5, c, 2 * l + 1, generator=generator, dtype=torch.float64).requires_grad_(True)
+                for l in range(maxl + 1)
+            ]
+        )
+        for c, maxl in zip(channels, maxls, strict=True)
+    ]
+    inputs = [part for vec in levels for part in vec.parts]
+    degree_sum = degree_sum_matrix(maxls[-1]).to(torch.float64)
+    lean = _first_and_second_derivatives([atom_invariants(levels, degree_sum=degree_sum)], inputs)
+    plain = _first_and_second_derivatives([atom_invariants_plain(levels)], inputs)
+    _assert_all_close(lean, plain)
+    assert len(calls) == (len(set(channels)) == 1 and len(set(maxls)) == 1)  # the lean form where it applies
+
+
+def _counted(function, calls):
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return function(*args, **kwargs)
+
+    return counted

@@ -141,3 +141,45 @@ def test_bad_vectors_raise(bad, message):
 def test_bad_degree_raises(l):
     with pytest.raises(ValueError, match="non-negative integer"):
         spherical_harmonics(l, torch.ones(1, 3), basis="complex")
+
+
+@pytest.mark.parametrize("max_l", range(1, 6))
+@pytest.mark.parametrize("normalize", [True, False])
+def test_matrix_form_equals_the_recurrence_with_first_and_second_derivatives(max_l, normalize, generator):
+    from cormorant_lab.so3 import spherical_harmonics_recurrence
+
+    vectors = random_vectors(40, generator) * 2.0
+    vectors[0] = 0.0  # r = 0: Y_0 kept, l > 0 zero, zero gradients
+    vectors[1] = torch.tensor([0.0, 0.0, 1e-3], dtype=torch.float64)  # near a pole, tiny r
+    vectors.requires_grad_(True)
+    weights = [torch.randn(40, 2 * l + 1, generator=generator, dtype=torch.float64) for l in range(max_l + 1)]
+    results = []
+    for form in (spherical_harmonics_all, spherical_harmonics_recurrence):
+        harmonics = form(max_l, vectors, normalize=normalize)
+        loss = sum(((w * h).sum(-1) ** 2).sum() for w, h in zip(weights, harmonics, strict=True))
+        (grad,) = torch.autograd.grad(loss, vectors, create_graph=True)
+        (second,) = torch.autograd.grad((grad * grad).sum(), vectors)
+        results.append([h.detach() for h in harmonics] + [grad.detach(), second])
+    for lean, plain in zip(*results, strict=True):
+        assert torch.allclose(lean, plain, rtol=1e-12, atol=1e-12), (lean - plain).abs().max()
+    if normalize:
+        harmonics, grad = results[0][: max_l + 1], results[0][max_l + 1]
+        assert harmonics[0][0, 0] == pytest.approx(1 / math.sqrt(4 * math.pi), rel=1e-15)
+        assert all((h[0] == 0).all() for h in harmonics[1:])
+        assert (grad[0] == 0).all() and torch.isfinite(grad).all()
+
+
+def test_matrix_form_holds_exact_polynomial_coefficients():
+    from cormorant_lab.so3 import harmonics_coefficients
+
+    matrix = harmonics_coefficients(2)  # rows: 1, (x, y, z), (xx, xy, xz, yx, yy, yz, zx, zy, zz)
+    assert matrix.shape == (13, 9)
+    c = math.sqrt(3 / (4 * math.pi))
+    assert matrix[0, 0] == pytest.approx(1 / math.sqrt(4 * math.pi), rel=1e-15)
+    expected = torch.tensor([[0, 0, c], [c, 0, 0], [0, c, 0]], dtype=torch.float64)  # Y_1 = c (y, z, x)
+    assert torch.allclose(matrix[1:4, 1:4], expected, rtol=1e-15, atol=0)
+    # r^2 Y_20 = sqrt(5/16π) (2 z² - x² - y²), on the entries xx, yy, zz; the entries yx, zx, zy are left 0
+    y20 = matrix[4:, 6]
+    d = math.sqrt(5 / (16 * math.pi))
+    assert y20.tolist() == pytest.approx([-d, 0, 0, 0, -d, 0, 0, 0, 2 * d], rel=1e-15, abs=0)
+    assert (matrix[4:, 1:4] == 0).all() and (matrix[1:4, 4:] == 0).all()  # each degree on its own tensor power
