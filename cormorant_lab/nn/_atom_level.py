@@ -175,18 +175,20 @@ class AtomLevel(nn.Module):
         channels_first = [part.transpose(-2, -3) for part in atoms.parts]  # (B, C, N, 2l+1), views
         yield from enumerate(channels_first[: self.maxl + 1])
         own = atoms.basis == "real"  # the plans held as buffers are real-basis ones
+        stacked = atoms.stacked()  # (B, N, C, (L+1)²): no copy when the previous level made the parts
         # the square's rows channels outermost, (C, B, N): its pieces come components-major, (2l+1, C, B, N)
-        channels_outer = [part.movedim(-2, 0).contiguous() for part in atoms.parts]  # (C, B, N, 2l+1), small
+        outer_stacked = stacked.movedim(-2, 0).contiguous()  # (C, B, N, (L+1)²), small: one copy for every degree
         square = iter_square_pieces(
-            channels_outer,
+            list(outer_stacked.split([part.shape[-1] for part in atoms.parts], dim=-1)),
             self.maxl,
             atoms.basis,
             plans=self.square_plans() if own else None,
             components_major=True,
+            stacked=outer_stacked,
         )
         yield from ((l, piece.movedim(0, -3)) for l, piece in square)
         if isinstance(edges, SeparableEdges):
-            f_all = (torch.cat if lean else cat_split_backward)(channels_first, dim=-1)  # (B, C, N, (L+1)²)
+            f_all = stacked.transpose(-2, -3)  # (B, C, N, (L+1)²)
             chunk = COMPONENTS_PER_CHUNK if lean else None
             plans = self.aggregate_plans() if own and len(edges.scalars) == self.max_sh + 1 else None
             yield from iter_separable_aggregate_pieces(
@@ -244,11 +246,19 @@ class AtomLevel(nn.Module):
             _from_components_major(m.unflatten(-1, (2 * l + 1, *shape))) for l, m in enumerate(mixed)
         ]  # (B, τ'_l, N, 2l+1), views
         if self.normalize.mode == "soft" and len(set(self.channels_out)) == 1 and not mixed[0].is_complex():
-            return SO3Vec(self._soft_normalize_all(channels_first), basis=atoms.basis)
+            # the parts as views of one tensor, which the next level reads without concatenating them again
+            return SO3Vec.from_stacked(
+                self._soft_normalize_stacked(channels_first).transpose(-2, -3), basis=atoms.basis
+            )
         parts = [part.transpose(-2, -3) for part in channels_first]  # (B, N, τ'_l, 2l+1)
         return self.normalize(SO3Vec(parts, basis=atoms.basis))
 
     def _soft_normalize_all(self, channels_first: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """:meth:`_soft_normalize_stacked` as the parts ``(B, N, τ, 2l+1)`` (views)."""
+        normalized = self._soft_normalize_stacked(channels_first)
+        return [part.transpose(-2, -3) for part in normalized.split([p.shape[-1] for p in channels_first], dim=-1)]
+
+    def _soft_normalize_stacked(self, channels_first: Sequence[torch.Tensor]) -> torch.Tensor:
         r"""``self.normalize`` (:func:`~cormorant_lab.nn.soft_normalize`, degree by degree) of every degree at once.
 
         :math:`F_{i,l} / \sqrt{1 + q_{i,l}}` with :math:`q_{i,l} = \frac{1}{\tau} \sum_{c, m} F_{i,l,c,m}^2` (with the
@@ -256,17 +266,15 @@ class AtomLevel(nn.Module):
         parts ``(B, τ, N, 2l+1)`` (one τ) are concatenated over m, squared and summed over c, and the sum over
         the m of each degree is one product with the 0/1 matrix ``_degree_sum`` ``(Σ(2l+1), L+1)``; its transpose
         spreads the factors back over m, and one multiplication scales every degree: nine operations for all
-        degrees instead of six per degree (and fewer in the backward pass). Returns the parts ``(B, N, τ, 2l+1)``,
-        views of one tensor ``(B, τ, N, Σ(2l+1))``; tested
+        degrees instead of six per degree (and fewer in the backward pass). Returns the degrees concatenated,
+        ``(B, τ, N, Σ(2l+1))``, channels first; tested
         equal to ``self.normalize`` degree by degree (``tests/nn/test_lean_forms.py``).
         """
         kappa, epsilon = self.normalize.scale, self.normalize.epsilon  # q/κ² and ε + q (the preset: κ = ε = 1)
         x = torch.cat(list(channels_first), dim=-1)  # (B, τ, N, Σ(2l+1))
         q = (x.square().sum(-3) @ self._degree_sum) / (x.shape[-3] * kappa * kappa)  # (B, N, L+1)
         scale = torch.rsqrt(epsilon + q) @ self._degree_sum.transpose(0, 1)  # (B, N, Σ(2l+1))
-        # every degree at once; the parts are views of the product (B, τ, N, Σ(2l+1)), channels first
-        normalized = x * scale.unsqueeze(-3)
-        return [part.transpose(-2, -3) for part in normalized.split([p.shape[-1] for p in channels_first], dim=-1)]
+        return x * scale.unsqueeze(-3)  # every degree at once, (B, τ, N, Σ(2l+1))
 
 
 def _from_components_major(part: torch.Tensor) -> torch.Tensor:

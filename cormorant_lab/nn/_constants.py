@@ -18,7 +18,7 @@ class ExactConstant(nn.Module):
 
     def __init__(self, value: torch.Tensor):
         super().__init__()
-        self._exact = value.detach().to(device="cpu", dtype=torch.float64)  # the source of every conversion
+        self._exact = value.detach().to(device="cpu", dtype=torch.float64).clone()  # the source of every conversion
         self.register_buffer("_value", self._exact.to(torch.get_default_dtype()), persistent=False)
 
     def _apply(self, fn, recurse: bool = True):

@@ -46,16 +46,33 @@ from ._mixing import broadcast_matmul, cat_split_backward
 from ._radial import RadialPolyTrig
 
 
-def pair_dot_products(atoms: SO3Vec) -> torch.Tensor:
+def degree_mask(maxl: int) -> torch.Tensor:
+    """The 0/1 mask ``(maxl+1, 1, 1, (maxl+1)²)``: row l selects the components of degree l of stacked parts."""
+    mask = torch.zeros(maxl + 1, 1, 1, (maxl + 1) ** 2)
+    for l in range(maxl + 1):
+        mask[l, ..., l * l : (l + 1) ** 2] = 1.0
+    return mask
+
+
+def pair_dot_products(atoms: SO3Vec, *, mask: torch.Tensor | None = None) -> torch.Tensor:
     r"""Invariant :math:`\sum_m F_{i,l,c,m} F_{j,l,c,m}` for every degree and channel: ``(B, sum(channels), N, N)``.
 
     One batched matrix product over every (degree, channel): each degree's components are zero-padded to the
     largest degree's 2L+1 (zeros add nothing to the sum over m), so the ``(B, sum(channels), N, N)`` result is
     made at once, not concatenated from per-degree products (a concatenation's gradient, differentiated again
     when training on forces, is a zero-filled full tensor per degree). Equal to :func:`pair_dot_products_plain`.
+
+    ``mask``: :func:`degree_mask` of ``atoms.maxl`` (a layer holds it as a buffer). With it, and one channel count,
+    no padding: the stacked parts ``x`` ``(B, C, N, (L+1)²)`` times the mask of each degree, ``(B, L+1, C, N, (L+1)²)``,
+    against ``x`` in one batched product (three operations for every degree; no copy of the parts when they were
+    made stacked, :meth:`SO3Vec.stacked`).
     """
     if len(atoms.parts) == 1:
         return pair_dot_products_plain(atoms)
+    if mask is not None and len(set(atoms.channels)) == 1 and mask.shape[0] == len(atoms.parts):
+        x = atoms.stacked().transpose(-2, -3).unsqueeze(-4)  # (B, 1, C, N, (L+1)²)
+        products = (x * mask) @ x.transpose(-1, -2)  # (B, L+1, C, N, N)
+        return products.flatten(-4, -3)
     width = atoms.parts[-1].shape[-1]
     padded = torch.cat([torch.nn.functional.pad(part, (0, width - part.shape[-1])) for part in atoms.parts], dim=-2)
     channels_first = padded.movedim(-2, -3)  # (B, sum(channels), N, 2L+1), small
@@ -116,6 +133,8 @@ def _edge_product(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Ten
 class EdgeLevel(nn.Module):
     """Scalar edge features ``g^{s,l}_ij`` for l = 0..max_sh, each ``(B, channels, N, N)``; see the module docstring."""
 
+    _degree_mask: torch.Tensor  # a buffer (see __init__)
+
     def __init__(
         self,
         atom_channels: Sequence[int],
@@ -131,6 +150,7 @@ class EdgeLevel(nn.Module):
     ):
         super().__init__()
         self.channels, self.max_sh = int(channels), int(max_sh)
+        self.register_buffer("_degree_mask", degree_mask(len(atom_channels) - 1), persistent=False)  # dot products
         self.radial = RadialPolyTrig(basis_set)
         num_shared = sum(atom_channels) + self.radial.num_functions
         previous = list(previous_channels)[: self.max_sh + 1]
@@ -163,7 +183,7 @@ class EdgeLevel(nn.Module):
         itself differentiated), else degree by degree (fewer kernels, and autograd keeps no padded copy of F).
         ``radial``: ``self.radial(geometry)`` if the caller computed it (for every level at once).
         """
-        dots = pair_dot_products(atoms) if padded else pair_dot_products_plain(atoms)
+        dots = pair_dot_products(atoms, mask=self._degree_mask) if padded else pair_dot_products_plain(atoms)
         blocks = [dots, self.radial(geometry) if radial is None else radial, *previous[: len(self.previous)]]
         return [block.flatten(-2) for block in blocks]
 

@@ -56,7 +56,7 @@ def _atom_invariants_at_once(levels: Sequence[SO3Vec], degree_sum: torch.Tensor)
     ``(x ∘ x) @ degree_sum`` ``(B, N, C, S, L+1)``, the scalars ``x[..., 0]``; both are laid out in the order of the
     plain form (per level: scalars, then the norms of l = 0..L, each C channels) by one permutation.
     """
-    x = torch.cat([part for vec in levels for part in vec.parts], dim=-1)  # (B, N, C, S·Σ(2l+1))
+    x = torch.cat([vec.stacked() for vec in levels], dim=-1)  # (B, N, C, S·Σ(2l+1)); stacked: no copy if made so
     x = x.unflatten(-1, (len(levels), degree_sum.shape[0]))  # (B, N, C, S, Σ(2l+1))
     norms = (x * x) @ degree_sum  # (B, N, C, S, L+1)
     invariants = torch.cat([x[..., :1], norms], dim=-1)  # (B, N, C, S, L+2)

@@ -52,20 +52,34 @@ def square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> list[list
 
 
 def iter_square_pieces(
-    parts: list[torch.Tensor], maxl: int, basis: str, *, plans=None, components_major: bool = False
+    parts: list[torch.Tensor],
+    maxl: int,
+    basis: str,
+    *,
+    plans=None,
+    components_major: bool = False,
+    stacked: torch.Tensor | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`square_pieces` as ``(l, piece)`` pairs, one row of products at a time (see ``iter_pieces``).
 
     ``plans``: the coupling plans, if the caller holds them (a module's buffers: no cache lookup at run time,
     which ``torch.compile`` could not trace); by default the cached ones. ``components_major``: the pieces are
     views of rows stored with their components outermost (``components_major_matmul``); the same values.
+    ``stacked``: ``torch.cat(parts, dim=-1)``, if the caller has it (no copy is made then).
     """
-    plans, couple, _ = _square_rows(parts, maxl, basis, plans, components_major)
+    plans, couple, _ = _square_rows(parts, maxl, basis, plans, components_major, stacked)
     return iter_pieces(plans, couple)
 
 
-def _square_rows(parts: list[torch.Tensor], maxl: int, basis: str, plans=None, components_major: bool = False):
-    a_all = torch.cat(parts, dim=-1)
+def _square_rows(
+    parts: list[torch.Tensor],
+    maxl: int,
+    basis: str,
+    plans=None,
+    components_major: bool = False,
+    stacked: torch.Tensor | None = None,
+):
+    a_all = torch.cat(parts, dim=-1) if stacked is None else stacked
 
     def row_outer(plan) -> torch.Tensor:  # a_l1 with the parts l2 >= l1 only
         return outer_product(parts[plan.l1], a_all[..., plan.first_l2**2 :])

@@ -11,6 +11,7 @@ Paper, §4: an SO(3)-covariant vector is :math:`F = (F_0, F_1, \dots, F_L)` with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 
 import torch
@@ -25,12 +26,41 @@ class SO3Vec:
     All parts share batch shape, dtype and device; channels may differ per l (the paper's type τ).
     """
 
-    __slots__ = ("parts", "basis")
+    __slots__ = ("parts", "basis", "_stacked", "_stacked_parts")
 
     def __init__(self, parts: Sequence[torch.Tensor], *, basis: str = "real"):
         self.basis = check_basis(basis)
         self.parts = list(parts)
         _check_parts(self.parts, self.basis)
+        self._stacked: torch.Tensor | None = None  # set by from_stacked
+        self._stacked_parts: tuple[torch.Tensor, ...] = ()
+
+    @classmethod
+    def from_stacked(cls, stacked: torch.Tensor, *, basis: str = "real") -> SO3Vec:
+        """The SO3Vec whose parts are the views ``stacked[..., l², (l+1)²]``, l = 0…L, of ``(..., C, (L+1)²)``.
+
+        The vector remembers ``stacked``: :meth:`stacked` then returns it without a copy (as long as ``parts``
+        holds those very views).
+        """
+        components = stacked.shape[-1]
+        maxl = math.isqrt(components) - 1
+        if (maxl + 1) ** 2 != components:
+            raise ValueError(f"stacked parts need (L+1)² components on the last axis, got {components}")
+        vec = cls(list(stacked.split([2 * l + 1 for l in range(maxl + 1)], dim=-1)), basis=basis)
+        vec._stacked, vec._stacked_parts = stacked, tuple(vec.parts)
+        return vec
+
+    def stacked(self) -> torch.Tensor:
+        """The parts concatenated along the last axis, ``(..., C, (L+1)²)`` (every degree must have C channels).
+
+        No copy when the vector was made by :meth:`from_stacked` and its parts are still those views.
+        """
+        if self._stacked is not None and len(self.parts) == len(self._stacked_parts):
+            if all(part is view for part, view in zip(self.parts, self._stacked_parts, strict=True)):
+                return self._stacked
+        if len(set(self.channels)) != 1:
+            raise ValueError(f"stacked() needs the same number of channels at every degree, got {self.channels}")
+        return self.parts[0] if len(self.parts) == 1 else torch.cat(self.parts, dim=-1)
 
     # --- structure -----------------------------------------------------------------------------------------
     @property

@@ -187,8 +187,15 @@ def harmonics_coefficients(
     :math:`v^{\otimes l}` (one representative entry per monomial :math:`x^a y^b z^c`, the others 0). Computed from
     exact rational polynomials (the recurrence of the module docstring) times the normalizations, rounded once.
     A module that evaluates harmonics in every forward pass holds this as a buffer (no cache lookup at run time).
+    The tensor is cached per dtype and device and shared: do not modify it in place.
     """
-    return _coefficients_float64(check_degree(max_l, "max_l")).to(dtype=dtype, device=device)
+    return _coefficients(check_degree(max_l, "max_l"), dtype, torch.device(device) if device is not None else None)
+
+
+@functools.lru_cache(maxsize=32)
+def _coefficients(max_l: int, dtype: torch.dtype, device: torch.device | None) -> torch.Tensor:
+    """The coefficients in ``dtype`` on ``device``, converted once per (dtype, device): no copy to a GPU per call."""
+    return _coefficients_float64(max_l).to(dtype=dtype, device=device)
 
 
 def monomial_chain(vectors: torch.Tensor, max_l: int) -> torch.Tensor:

@@ -20,6 +20,7 @@ from cormorant_lab.nn import (
     soft_normalize,
     species_features,
 )
+from cormorant_lab.nn._edge_level import degree_mask
 from cormorant_lab.so3 import SO3Vec, cg_aggregate, cg_product, random_rotation
 
 
@@ -263,10 +264,27 @@ def test_pair_dot_products_equal_their_plain_form_with_gradients(generator):
     inputs = tuple(p.detach().requires_grad_(True) for p in atoms.parts)
     weight = torch.randn(2, 9, 5, 5, generator=generator, dtype=torch.float64)
     results = []
-    for form in (pair_dot_products, pair_dot_products_plain):
-        dots = form(SO3Vec(list(inputs)))
+    stacked_input = torch.cat(inputs, dim=-1).detach().requires_grad_(True)  # a vector made stacked: no copy
+    forms = {
+        "padded": lambda parts: pair_dot_products(SO3Vec(list(parts))),
+        "masked": lambda parts: pair_dot_products(SO3Vec(list(parts)), mask=degree_mask(2).to(torch.float64)),
+        "masked, stacked": lambda parts: pair_dot_products(
+            SO3Vec.from_stacked(stacked_input), mask=degree_mask(2).to(torch.float64)
+        ),
+        "plain": lambda parts: pair_dot_products_plain(SO3Vec(list(parts))),
+    }
+    for name, form in forms.items():
+        if name == "masked, stacked":  # the same values, differentiated through the stacked tensor
+            dots = form(inputs)
+            (grad,) = torch.autograd.grad((weight * dots).pow(2).sum(), stacked_input, create_graph=True)
+            (second,) = torch.autograd.grad(grad.pow(2).sum(), stacked_input)
+            splits = [2 * l + 1 for l in range(3)]
+            results.append((dots.detach(), *grad.detach().split(splits, -1), *second.split(splits, -1)))
+            continue
+        dots = form(inputs)
         grads = torch.autograd.grad((weight * dots).pow(2).sum(), inputs, create_graph=True)
         second = torch.autograd.grad(sum(g.pow(2).sum() for g in grads), inputs)
         results.append((dots.detach(), *grads, *second))
-    for lean, plain in zip(*results, strict=False):
-        assert torch.allclose(lean, plain, rtol=1e-13, atol=1e-13)
+    for lean in results[:-1]:
+        for a, b in zip(lean, results[-1], strict=True):
+            assert torch.allclose(a, b, rtol=1e-13, atol=1e-13)

@@ -204,3 +204,16 @@ def _counted(function, calls):
         return function(*args, **kwargs)
 
     return counted
+
+
+def test_exact_constants_keep_float64_precision_through_to():
+    from cormorant_lab.nn import Cormorant
+    from cormorant_lab.nn._constants import ExactConstant
+    from cormorant_lab.so3 import harmonics_coefficients
+
+    exact = harmonics_coefficients(3)
+    constant = ExactConstant(exact)  # made in float32 (the default dtype), then converted
+    assert constant().dtype == torch.float32
+    assert torch.equal(constant.to(torch.float64)(), exact)  # not float32's rounding (~1e-8) carried over
+    model = Cormorant.from_preset("md17").to(torch.float64)
+    assert torch.equal(model.harmonics_coefficients(), exact)

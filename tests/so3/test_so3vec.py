@@ -96,3 +96,19 @@ def test_rotation_batch_must_not_grow_the_vector(generator):
         v.rotate(random_rotation(5, generator=generator).unsqueeze(1))  # (5, 1, 3, 3) would give (5, 5)
     with pytest.raises(ValueError, match="does not broadcast"):
         v.rotate(random_rotation(4, generator=generator))
+
+
+def test_from_stacked_gives_views_and_stacked_returns_the_tensor_itself(generator):
+    stacked = torch.randn(2, 4, 3, 16, generator=generator)
+    vec = SO3Vec.from_stacked(stacked)
+    assert vec.channels == (3, 3, 3, 3)
+    assert all(torch.equal(part, stacked[..., l * l : (l + 1) ** 2]) for l, part in enumerate(vec.parts))
+    assert vec.stacked() is stacked  # no copy
+    plain = SO3Vec([part.clone() for part in vec.parts])
+    assert plain.stacked() is not stacked and torch.equal(plain.stacked(), stacked)  # made by concatenation
+    vec.parts[2] = torch.zeros_like(vec.parts[2])  # a part replaced: the remembered tensor is stale, not returned
+    assert torch.equal(vec.stacked()[..., 4:9], torch.zeros(2, 4, 3, 5))
+    with pytest.raises(ValueError, match=r"\(L\+1\)²"):
+        SO3Vec.from_stacked(torch.zeros(2, 3, 15))
+    with pytest.raises(ValueError, match="same number of channels"):
+        SO3Vec([torch.zeros(2, 3, 1), torch.zeros(2, 4, 3)]).stacked()
