@@ -23,7 +23,7 @@ from torch import nn
 from ..so3 import SO3Vec
 from ._atom_level import AtomLevel
 from ._cutoff import soft_cutoffs_all
-from ._edge_level import EdgeLevel, SeparableEdges
+from ._edge_level import AT_ONCE_BYTES, EdgeLevel, SeparableEdges
 from ._geometry import EdgeGeometry
 from ._radial import radial_functions_all
 
@@ -100,10 +100,17 @@ class CormorantCG(nn.Module):
         """
         atom_levels, edge_levels = [], []
         scalars: list = []
-        # every level's radial functions and cutoff at once (functions of the geometry only): fewer kernels
+        # every level's radial functions and cutoff at once (functions of the geometry only): fewer kernels, as long
+        # as the temporaries stay small (large ones are faulted in afresh at every step: slower than a kernel each)
         edge_modules = [cast(EdgeLevel, level) for level in self.edge_levels]
-        radials = radial_functions_all([level.radial for level in edge_modules], geometry)
-        cutoffs = soft_cutoffs_all([level.cutoff for level in edge_modules], geometry)
+        pair_bytes = geometry.distances.numel() * geometry.distances.element_size()
+        functions = sum(level.radial.num_functions for level in edge_modules)
+        radials: list = [None] * len(edge_modules)
+        cutoffs: list = [None] * len(edge_modules)
+        if pair_bytes * functions <= AT_ONCE_BYTES:
+            radials = radial_functions_all([level.radial for level in edge_modules], geometry)
+        if pair_bytes * sum(level.channels for level in edge_modules) <= AT_ONCE_BYTES:
+            cutoffs = soft_cutoffs_all([level.cutoff for level in edge_modules], geometry)
         for edge_level, atom_level, radial, cutoff in zip(
             self.edge_levels, self.atom_levels, radials, cutoffs, strict=True
         ):

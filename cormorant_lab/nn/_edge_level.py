@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Collection, Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -44,6 +45,11 @@ from ._cutoff import SoftCutoff
 from ._geometry import EdgeGeometry
 from ._mixing import broadcast_matmul, cat_split_backward
 from ._radial import RadialPolyTrig
+
+# The forms that do every level (or every degree) in one operation are used while their results take at most this
+# many bytes; larger temporaries (large molecules) are faulted in afresh at every step, which costs more than the
+# kernels saved: there, one level (one degree) at a time.
+AT_ONCE_BYTES = 16 * 2**20
 
 
 def degree_mask(maxl: int) -> torch.Tensor:
@@ -65,13 +71,17 @@ def pair_dot_products(atoms: SO3Vec, *, mask: torch.Tensor | None = None) -> tor
     ``mask``: :func:`degree_mask` of ``atoms.maxl`` (a layer holds it as a buffer). With it, and one channel count,
     no padding: the stacked parts ``x`` ``(B, C, N, (L+1)²)`` times the mask of each degree, ``(B, L+1, C, N, (L+1)²)``,
     against ``x`` in one batched product (three operations for every degree; no copy of the parts when they were
-    made stacked, :meth:`SO3Vec.stacked`).
+    made stacked, :meth:`SO3Vec.stacked`), while the result takes at most ``AT_ONCE_BYTES``.
     """
     if len(atoms.parts) == 1:
         return pair_dot_products_plain(atoms)
-    if mask is not None and len(set(atoms.channels)) == 1 and mask.shape[0] == len(atoms.parts):
+    first = atoms.parts[0]  # (B, N, C, 1)
+    result_bytes = first.shape[:-2].numel() * first.shape[-3] * sum(atoms.channels) * first.element_size()
+    # large molecules: the padded product below (fewer flops, less memory)
+    masked = mask is not None and mask.shape[0] == len(atoms.parts) and result_bytes <= AT_ONCE_BYTES
+    if masked and len(set(atoms.channels)) == 1:
         x = atoms.stacked().transpose(-2, -3).unsqueeze(-4)  # (B, 1, C, N, (L+1)²)
-        products = (x * mask) @ x.transpose(-1, -2)  # (B, L+1, C, N, N)
+        products = (x * cast(torch.Tensor, mask)) @ x.transpose(-1, -2)  # (B, L+1, C, N, N)
         return products.flatten(-4, -3)
     width = atoms.parts[-1].shape[-1]
     padded = torch.cat([torch.nn.functional.pad(part, (0, width - part.shape[-1])) for part in atoms.parts], dim=-2)

@@ -217,3 +217,20 @@ def test_exact_constants_keep_float64_precision_through_to():
     assert torch.equal(constant.to(torch.float64)(), exact)  # not float32's rounding (~1e-8) carried over
     model = Cormorant.from_preset("md17").to(torch.float64)
     assert torch.equal(model.harmonics_coefficients(), exact)
+
+
+@pytest.mark.parametrize("preset", ["qm9", "md17"])
+def test_every_level_at_once_and_one_at_a_time_give_one_network(preset, monkeypatch, generator):
+    """Large molecules take the forms one level (one degree) at a time: the same energies and forces."""
+    from cormorant_lab.checks import random_molecules
+    from cormorant_lab.nn import Cormorant, _cormorant_cg, _edge_level
+
+    torch.manual_seed(0)
+    model = Cormorant.from_preset(preset).to(torch.float64)
+    positions, charges = random_molecules(3, 7, species=model.species, dtype=torch.float64, generator=generator)
+    at_once = model.energy_and_forces(positions, charges, create_graph=False)
+    for module in (_cormorant_cg, _edge_level):
+        monkeypatch.setattr(module, "AT_ONCE_BYTES", 0)
+    one_at_a_time = model.energy_and_forces(positions, charges, create_graph=False)
+    for a, b in zip(at_once, one_at_a_time, strict=True):
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-12)
