@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..so3 import RowPlan, plans_for
+from ._constants import ExactConstant
 
 
 class CouplingPlans(nn.Module):
@@ -26,21 +27,11 @@ class CouplingPlans(nn.Module):
         super().__init__()
         plans = plans_for(max_l1, max_l2, maxl, torch.zeros((), dtype=torch.float64), basis, square=square)
         self._rows = tuple((plan.l1, plan.first_l2, plan.degrees) for plan in plans)
-        self._exact = tuple(plan.matrix for plan in plans)  # float64, CPU: the source of every conversion
-        for k, plan in enumerate(plans):
-            self.register_buffer(f"_matrix_{k}", plan.matrix.to(torch.get_default_dtype()), persistent=False)
-
-    def _apply(self, fn, recurse: bool = True):
-        # .to(dtype) converts buffers from their current dtype: float32 -> float64 would keep float32's rounding.
-        # Convert the exact float64 matrices instead, to whatever dtype and device fn gave the buffers.
-        super()._apply(fn, recurse)
-        for k, exact in enumerate(self._exact):
-            current = getattr(self, f"_matrix_{k}")
-            setattr(self, f"_matrix_{k}", exact.to(dtype=current.dtype, device=current.device))
-        return self
+        # each matrix converted from its float64 original by .to(dtype): float32 -> float64 keeps no rounding
+        self.matrices = nn.ModuleList(ExactConstant(plan.matrix) for plan in plans)
 
     def forward(self) -> tuple[RowPlan, ...]:
         return tuple(
-            RowPlan(l1, first, degrees, getattr(self, f"_matrix_{k}"))
-            for k, (l1, first, degrees) in enumerate(self._rows)
+            RowPlan(l1, first, degrees, matrix())
+            for (l1, first, degrees), matrix in zip(self._rows, self.matrices, strict=True)
         )
