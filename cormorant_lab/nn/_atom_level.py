@@ -39,6 +39,7 @@ from ..so3 import (
     output_channels,
 )
 from ._cg_plans import CouplingPlans
+from ._constants import degree_sum_matrix
 from ._edge_level import SeparableEdges
 from ._mixing import SO3Linear, broadcast_matmul, cat_split_backward, matmuls_recomputing
 from ._normalization import CovariantNormalization
@@ -120,9 +121,8 @@ class AtomLevel(nn.Module):
             fold = torch.block_diag(torch.eye(start), expansion, torch.eye(after))
             self.register_buffer(f"_fold_{l}", fold.to(torch.get_default_dtype()), persistent=False)
         # The 0/1 matrix that sums the components m of each degree l (the parts concatenated): (Σ(2l+1), maxl+1).
-        sizes = [2 * l + 1 for l in range(self.maxl + 1)]
-        degree_sum = torch.block_diag(*(torch.ones(size, 1) for size in sizes))
-        self.register_buffer("_degree_sum", degree_sum.to(torch.get_default_dtype()), persistent=False)
+        degree_sum = degree_sum_matrix(self.maxl).to(torch.get_default_dtype())
+        self.register_buffer("_degree_sum", degree_sum, persistent=False)
 
     @property
     def channels_out(self) -> tuple[int, ...]:

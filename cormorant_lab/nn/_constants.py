@@ -1,4 +1,5 @@
-r"""A constant matrix held by a layer as a buffer that keeps float64 precision through ``.to(dtype)``.
+r"""Constant matrices of the layers: a buffer that keeps float64 precision through ``.to(dtype)``, and the 0/1
+matrix that sums the components of each degree.
 
 A buffer made in float32 and converted later with ``model.to(torch.float64)`` keeps float32's rounding (about
 ``1e-8`` relative): enough to break the float64 covariance checks for irrational constants such as the
@@ -29,3 +30,8 @@ class ExactConstant(nn.Module):
 
     def forward(self) -> torch.Tensor:
         return self._value
+
+
+def degree_sum_matrix(maxl: int) -> torch.Tensor:
+    """The 0/1 matrix ``(Σ_l (2l+1), maxl+1)`` that sums the components m of each degree l (the parts concatenated)."""
+    return torch.block_diag(*(torch.ones(2 * l + 1, 1) for l in range(maxl + 1)))

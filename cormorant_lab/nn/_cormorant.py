@@ -41,13 +41,13 @@ import torch
 from torch import nn
 
 from ..so3 import SO3Vec, harmonics_coefficients
-from ._constants import ExactConstant
+from ._constants import ExactConstant, degree_sum_matrix
 from ._cormorant_cg import CormorantCG
 from ._geometry import EdgeGeometry, edge_geometry
 from ._input import InputLinear, InputMPNN, species_features
 from ._model_inputs import as_tensor_inputs, prepare_inputs
 from ._normalization import CovariantNormalization
-from ._output import OutputLinear, OutputPMLP, atom_invariants, degree_sum_matrix, num_invariants
+from ._output import OutputLinear, OutputPMLP, atom_invariants, num_invariants
 from ._presets import preset
 
 if TYPE_CHECKING:

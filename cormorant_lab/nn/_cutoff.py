@@ -64,8 +64,15 @@ class SoftCutoff(nn.Module):
         mask = mask.unsqueeze(1).to(self.radius.dtype)  # (B, 1, N, N)
         if not self.soft:
             return mask.expand(-1, self.radius.numel(), -1, -1)
-        width = self.width.abs().clamp_min(self.eps).view(-1, 1, 1)
-        return _SigmoidStep.apply(geometry.distances.unsqueeze(1), self.radius.abs().view(-1, 1, 1), width, mask)
+        return _soft_step(geometry, self.radius, self.width, self.eps, mask)
+
+
+def _soft_step(
+    geometry: EdgeGeometry, radius: torch.Tensor, width: torch.Tensor, eps: float, mask: torch.Tensor
+) -> torch.Tensor:
+    """``mask · σ((|ρ| - r) / max(|w|, eps))`` for radii and widths ``(C,)`` and a mask ``(B, 1, N, N)``: ``(B, C, N, N)``."""
+    width = width.abs().clamp_min(eps).view(-1, 1, 1)
+    return _SigmoidStep.apply(geometry.distances.unsqueeze(1), radius.abs().view(-1, 1, 1), width, mask)
 
 
 def soft_cutoffs_all(cutoffs: Sequence[SoftCutoff], geometry: EdgeGeometry) -> list[torch.Tensor]:
@@ -77,10 +84,10 @@ def soft_cutoffs_all(cutoffs: Sequence[SoftCutoff], geometry: EdgeGeometry) -> l
     """
     if not all(c.soft and c.hard_cut_rad is None for c in cutoffs) or len({c.eps for c in cutoffs}) != 1:
         return [cutoff(geometry) for cutoff in cutoffs]
-    radius = torch.cat([c.radius for c in cutoffs]).abs().view(-1, 1, 1)
-    width = torch.cat([c.width for c in cutoffs]).abs().clamp_min(cutoffs[0].eps).view(-1, 1, 1)
+    radius = torch.cat([c.radius for c in cutoffs])
+    width = torch.cat([c.width for c in cutoffs])
     mask = geometry.pair_mask.unsqueeze(1).to(radius.dtype)  # (B, 1, N, N)
-    steps = _SigmoidStep.apply(geometry.distances.unsqueeze(1), radius, width, mask)
+    steps = _soft_step(geometry, radius, width, cutoffs[0].eps, mask)
     return list(steps.split([c.radius.numel() for c in cutoffs], dim=1))
 
 

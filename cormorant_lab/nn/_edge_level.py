@@ -35,12 +35,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Collection, Sequence
-from typing import cast
 
 import torch
 from torch import nn
 
 from ..so3 import SO3Vec
+from ._constants import degree_sum_matrix
 from ._cutoff import SoftCutoff
 from ._geometry import EdgeGeometry
 from ._mixing import broadcast_matmul, cat_split_backward
@@ -54,10 +54,7 @@ AT_ONCE_BYTES = 16 * 2**20
 
 def degree_mask(maxl: int) -> torch.Tensor:
     """The 0/1 mask ``(maxl+1, 1, 1, (maxl+1)²)``: row l selects the components of degree l of stacked parts."""
-    mask = torch.zeros(maxl + 1, 1, 1, (maxl + 1) ** 2)
-    for l in range(maxl + 1):
-        mask[l, ..., l * l : (l + 1) ** 2] = 1.0
-    return mask
+    return degree_sum_matrix(maxl).T.contiguous().view(maxl + 1, 1, 1, (maxl + 1) ** 2)
 
 
 def pair_dot_products(atoms: SO3Vec, *, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -75,14 +72,13 @@ def pair_dot_products(atoms: SO3Vec, *, mask: torch.Tensor | None = None) -> tor
     """
     if len(atoms.parts) == 1:
         return pair_dot_products_plain(atoms)
-    first = atoms.parts[0]  # (B, N, C, 1)
-    result_bytes = first.shape[:-2].numel() * first.shape[-3] * sum(atoms.channels) * first.element_size()
-    # large molecules: the padded product below (fewer flops, less memory)
-    masked = mask is not None and mask.shape[0] == len(atoms.parts) and result_bytes <= AT_ONCE_BYTES
-    if masked and len(set(atoms.channels)) == 1:
-        x = atoms.stacked().transpose(-2, -3).unsqueeze(-4)  # (B, 1, C, N, (L+1)²)
-        products = (x * cast(torch.Tensor, mask)) @ x.transpose(-1, -2)  # (B, L+1, C, N, N)
-        return products.flatten(-4, -3)
+    if mask is not None and mask.shape[0] == len(atoms.parts) and len(set(atoms.channels)) == 1:
+        first = atoms.parts[0]  # (B, N, C, 1)
+        result_bytes = first.shape[:-2].numel() * first.shape[-3] * sum(atoms.channels) * first.element_size()
+        if result_bytes <= AT_ONCE_BYTES:  # else (large molecules) the padded product below: fewer flops, less memory
+            x = atoms.stacked().transpose(-2, -3).unsqueeze(-4)  # (B, 1, C, N, (L+1)²)
+            products = (x * mask) @ x.transpose(-1, -2)  # (B, L+1, C, N, N)
+            return products.flatten(-4, -3)
     width = atoms.parts[-1].shape[-1]
     padded = torch.cat([torch.nn.functional.pad(part, (0, width - part.shape[-1])) for part in atoms.parts], dim=-2)
     channels_first = padded.movedim(-2, -3)  # (B, sum(channels), N, 2L+1), small

@@ -29,15 +29,10 @@ def num_invariants(channels: Sequence[Sequence[int]]) -> int:
     return sum(c[0] + sum(c) for c in channels)
 
 
-def degree_sum_matrix(maxl: int) -> torch.Tensor:
-    """The 0/1 matrix ``(Σ_l (2l+1), maxl+1)`` that sums the components m of each degree l (the parts concatenated)."""
-    return torch.block_diag(*(torch.ones(2 * l + 1, 1) for l in range(maxl + 1)))
-
-
 def atom_invariants(levels: Sequence[SO3Vec], *, degree_sum: torch.Tensor | None = None) -> torch.Tensor:
     """Per-atom invariants of every level: ``(B, N, num_invariants)``.
 
-    ``degree_sum``: :func:`degree_sum_matrix` of the levels' ``maxl`` (in their dtype and device). With it, levels
+    ``degree_sum``: ``_constants.degree_sum_matrix`` of the levels' ``maxl`` (in their dtype and device). With it, levels
     that all have one channel count and one ``maxl`` are done at once (:func:`_atom_invariants_at_once`: five
     operations instead of nine per level); without it, or for other levels, level by level, as the formula reads.
     """

@@ -161,7 +161,6 @@ def _exact_solid_harmonics(max_l: int) -> list[list[tuple[float, _Polynomial]]]:
     return table
 
 
-@functools.cache
 def _coefficients_float64(max_l: int) -> torch.Tensor:
     table = _exact_solid_harmonics(max_l)
     rows = sum(3**d for d in range(max_l + 1))
@@ -218,9 +217,13 @@ def stacked_harmonics(
     form of the module docstring up to ``LEAN_MAX_L`` (``coefficients``: :func:`harmonics_coefficients` in the
     dtype and device of ``vectors``, if the caller holds it), the recurrence above.
     """
-    max_l = _check_arguments(max_l, vectors, "real")
+    return _stacked(_check_arguments(max_l, vectors, "real"), vectors, normalize, coefficients)
+
+
+def _stacked(max_l: int, vectors: torch.Tensor, normalize: bool, coefficients: torch.Tensor | None) -> torch.Tensor:
+    """:func:`stacked_harmonics` for checked arguments."""
     if max_l > LEAN_MAX_L:  # the tensor powers grow as 3^L: the recurrence is the leaner form there
-        return torch.cat(spherical_harmonics_recurrence(max_l, vectors, normalize=normalize), dim=-1)
+        return torch.cat(_recurrence(max_l, vectors, normalize), dim=-1)
     if coefficients is None:
         coefficients = harmonics_coefficients(max_l, dtype=vectors.dtype, device=vectors.device)
     if normalize:
@@ -246,7 +249,7 @@ def spherical_harmonics_all(
     the textbook form.
     """
     max_l = _check_arguments(max_l, vectors, basis)
-    stacked = stacked_harmonics(max_l, vectors, normalize=normalize, coefficients=coefficients)
+    stacked = _stacked(max_l, vectors, normalize, coefficients)
     harmonics = list(stacked.split([2 * l + 1 for l in range(max_l + 1)], dim=-1))
     if basis == "complex":
         harmonics = [_to_complex(l, h) for l, h in enumerate(harmonics)]
@@ -257,16 +260,19 @@ def spherical_harmonics_recurrence(
     max_l: int, vectors: torch.Tensor, *, basis: str = "real", normalize: bool = True
 ) -> list[torch.Tensor]:
     """:func:`spherical_harmonics_all` in its textbook form: the recurrences, component by component."""
-    max_l = _check_arguments(max_l, vectors, basis)
-    if normalize:
-        directions, nonzero = _unit_vectors(vectors)
-        harmonics = _real_solid_harmonics(max_l, directions)
-        harmonics = [h if l == 0 else h * nonzero for l, h in enumerate(harmonics)]
-    else:
-        harmonics = _real_solid_harmonics(max_l, vectors)
+    harmonics = _recurrence(_check_arguments(max_l, vectors, basis), vectors, normalize)
     if basis == "complex":
         harmonics = [_to_complex(l, h) for l, h in enumerate(harmonics)]
     return harmonics
+
+
+def _recurrence(max_l: int, vectors: torch.Tensor, normalize: bool) -> list[torch.Tensor]:
+    """The real harmonics of :func:`spherical_harmonics_recurrence` for checked arguments."""
+    if not normalize:
+        return _real_solid_harmonics(max_l, vectors)
+    directions, nonzero = _unit_vectors(vectors)
+    harmonics = _real_solid_harmonics(max_l, directions)
+    return [h if l == 0 else h * nonzero for l, h in enumerate(harmonics)]
 
 
 def _check_arguments(max_l: int, vectors: torch.Tensor, basis: str) -> int:

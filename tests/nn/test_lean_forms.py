@@ -176,7 +176,8 @@ def test_every_levels_cutoff_at_once_equals_level_by_level(cutoff_types, generat
 )
 def test_every_levels_invariants_at_once_equal_level_by_level(channels, maxls, generator, monkeypatch):
     from cormorant_lab.nn import _output
-    from cormorant_lab.nn._output import atom_invariants, atom_invariants_plain, degree_sum_matrix
+    from cormorant_lab.nn._constants import degree_sum_matrix
+    from cormorant_lab.nn._output import atom_invariants, atom_invariants_plain
 
     calls = []
     monkeypatch.setattr(_output, "_atom_invariants_at_once", _counted(_output._atom_invariants_at_once, calls))
