@@ -25,7 +25,9 @@ How we measure:
   allocations and metadata operations (``VIEW_OPS``). ``--compile`` counts the operations that remain outside inductor's
   fused kernels, plus those kernels (as the profiler names them). The count of every non-view ATen operation,
   composite ones included (``matmul`` and the ``bmm`` it calls count twice), is printed too: the rule of the
-  issue's baseline (4,735 per qm9 step then; 4,283 when today's script counts that commit's step);
+  issue's baseline (4,735 per qm9 step then; 4,283 when today's script counts that commit's step). Both counts are
+  also given for the path an accelerator takes (``accelerator_kernels``: the separable aggregate every degree at
+  once, which the CPU path leaves off because on a CPU it is slower; ``bench_fused_forms.py``);
 * ``--recompute``: ``model.recompute_in_backward = True``, the levels recompute their brackets and edge inputs in
   the backward pass instead of keeping them (less memory, ~40% more CPU per qm9 step); the default keeps them
   (``--no-recompute``, ``False``, is the same as the default);
@@ -139,6 +141,25 @@ def count_kernels(step, counted: dict | None = None) -> tuple[int, Counter]:
     return sum(counts.values()), counts
 
 
+def accelerator_kernels(step) -> tuple[int, int]:
+    """``count_kernels`` of the path an accelerator takes: the separable aggregate every degree at once.
+
+    On a CPU that form is slower (its temporaries leave the cache; ``bench_fused_forms.py``) and is off; off a CPU
+    it is on. The operations are the same on either device, so they are counted here, on the CPU.
+    """
+    from cormorant_lab.so3 import _cg_aggregate
+
+    saved = _cg_aggregate.ALL_DEGREES_AT_ONCE
+    _cg_aggregate.ALL_DEGREES_AT_ONCE = "always"
+    try:
+        step()  # warm-up of the other path
+        counted: dict = {}
+        leaf, _ = count_kernels(step, counted)
+    finally:
+        _cg_aggregate.ALL_DEGREES_AT_ONCE = saved
+    return leaf, counted["all_nonview"]
+
+
 def make_step(
     model: Cormorant, positions: torch.Tensor, charges: torch.Tensor, forces: bool, train_forces: bool = True
 ):
@@ -193,6 +214,7 @@ def bench_model(
         result["kernels"], by_name = count_kernels(step, counted)
         result["top_kernels"] = dict(by_name.most_common(8))
         result["kernels_all_nonview"] = counted["all_nonview"]
+        result["kernels_accelerator"] = accelerator_kernels(step)
     if compile:
         model.validate_inputs = False  # a host synchronisation per forward; the inputs are checked above
         import torch._inductor.config as inductor_config
@@ -253,6 +275,9 @@ def report(result: dict) -> None:
             f"  kernels per step (leaf non-view ATen operations): {result['kernels']} (all non-view ATen operations, "
             f"composite ones too: {result.get('kernels_all_nonview', '-')}); most frequent {result['top_kernels']}"
         )
+        if "kernels_accelerator" in result:
+            leaf, every = result["kernels_accelerator"]
+            print(f"  kernels per step on an accelerator's path (the aggregate every degree at once): {leaf} ({every})")
     if "saved_mib" in result:
         print(
             f"  activations kept for backward: {result['saved_mib']:.1f} MiB ({result['saved_mib'] / result['batch']:.2f} MiB per molecule)"

@@ -9,6 +9,10 @@
   whole epoch's data on the device (batches are index selections on the device: no host transfer per step);
   ``--epoch-steps`` caps the steps timed and the epoch's time is extrapolated from them (stated in the JSON).
 
+* the two forms of the separable aggregate at batch 32, eager (``aggregate_forms``): every degree l1 at once
+  (the default off a CPU: fewer kernel launches) and degree by degree (the CPU's default), steps/s of each, so
+  that a GPU run confirms or corrects the choice (``cormorant_lab.so3._cg_aggregate.ALL_DEGREES_AT_ONCE``).
+
 ``--small`` shrinks everything (a tiny model, batches of 2 and 4, a few steps, ``aot_eager`` compilation) so the
 CPU path runs in CI in seconds (``tests/test_gpu_check.py``) and cannot rot.
 
@@ -134,6 +138,30 @@ def throughput(
     return rows
 
 
+def aggregate_forms(device: torch.device, batch: int, steps: int, small: bool) -> list[dict]:
+    """Steps/s (eager) with the separable aggregate every degree at once and degree by degree, both presets."""
+    from cormorant_lab.so3 import _cg_aggregate
+
+    rows = []
+    saved = _cg_aggregate.ALL_DEGREES_AT_ONCE
+    try:
+        for preset in ("qm9", "md17"):
+            model = build(preset, device, small)
+            positions, charges = random_molecules(
+                batch, 18, species=model.species, dtype=torch.float32, device=device,
+                generator=torch.Generator().manual_seed(batch),
+            )  # fmt: skip
+            for all_degrees in (True, False):
+                _cg_aggregate.ALL_DEGREES_AT_ONCE = "always" if all_degrees else "never"
+                rate = steps_per_second(model, positions, charges, preset == "md17", True, steps)
+                rows.append({"preset": preset, "batch": batch, "all_degrees_at_once": all_degrees, "steps_per_s": rate})
+                form = "every degree at once" if all_degrees else "degree by degree"
+                print(f"  {preset:5} batch {batch:4} aggregate {form:21} {rate:8.2f} steps/s", flush=True)
+    finally:
+        _cg_aggregate.ALL_DEGREES_AT_ONCE = saved
+    return rows
+
+
 def qm9_epoch(device: torch.device, molecules: int, max_steps: int, small: bool, seconds: float = 90.0) -> dict:
     """One epoch of the paper's QM9 recipe on device-resident data of QM9's sizes; timed over ``max_steps`` steps
     or ``seconds``, whichever comes first (then extrapolated to the epoch)."""
@@ -224,6 +252,8 @@ def main(argv=None) -> dict:
         with open(args.output, "w") as handle:
             json.dump(result, handle, indent=2)
 
+    save()
+    result["aggregate_forms"] = aggregate_forms(device, batches[0], steps, args.small)
     save()
     throughput(device, batches, steps, args.small, backend, started + args.budget, result["throughput"], save)
     return result

@@ -200,6 +200,7 @@ class AtomLevel(nn.Module):
                 chunk=chunk,
                 plans=plans,
                 components_major=True,
+                stacked_harmonics=edges.stacked_harmonics,
             )
         else:
             yield from enumerate(part.transpose(-2, -3) for part in cg_aggregate(edges, atoms, self.maxl).parts)

@@ -29,9 +29,12 @@ class CouplingPlans(nn.Module):
         self._rows = tuple((plan.l1, plan.first_l2, plan.degrees) for plan in plans)
         # each matrix converted from its float64 original by .to(dtype): float32 -> float64 keeps no rounding
         self.matrices = nn.ModuleList(ExactConstant(plan.matrix) for plan in plans)
+        # the square's rows also zero-padded to every part of b (cg_square couples all rows at once with them)
+        self.padded = nn.ModuleList(ExactConstant(plan.padded) for plan in plans if square and plan.padded is not None)
 
     def forward(self) -> tuple[RowPlan, ...]:
+        padded = [matrix() for matrix in self.padded] or [None] * len(self._rows)
         return tuple(
-            RowPlan(l1, first, degrees, matrix())
-            for (l1, first, degrees), matrix in zip(self._rows, self.matrices, strict=True)
+            RowPlan(l1, first, degrees, matrix(), pad)
+            for (l1, first, degrees), matrix, pad in zip(self._rows, self.matrices, padded, strict=True)
         )

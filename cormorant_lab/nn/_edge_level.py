@@ -109,10 +109,11 @@ class SeparableEdges:
 
     scalars: tuple[torch.Tensor, ...]  # g^l, l = 0..max_sh, each (B, C, N, N)
     harmonics: tuple[torch.Tensor, ...]  # Y_l(r_ij), l = 0..max_sh, each (B, N, N, 2l+1)
+    stacked_harmonics: torch.Tensor | None = None  # (B, N, ≥(max_sh+1)², N), if the harmonics are views of it
 
     @classmethod
     def of(cls, scalars: Sequence[torch.Tensor], geometry: EdgeGeometry) -> SeparableEdges:
-        return cls(tuple(scalars), tuple(geometry.harmonics[: len(scalars)]))
+        return cls(tuple(scalars), tuple(geometry.harmonics[: len(scalars)]), geometry.stacked_harmonics)
 
     def materialize(self) -> SO3Vec:
         """``G`` as an SO3Vec with parts ``(B, N, N, C, 2l+1)``."""

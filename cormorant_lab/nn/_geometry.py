@@ -34,6 +34,7 @@ class EdgeGeometry:
     distances: torch.Tensor  # (B, N, N) |r_ij| where neighbour_mask, else 0
     safe_distances: torch.Tensor  # (B, N, N) |r_ij| where neighbour_mask, else 1 (for r^-k without NaN)
     harmonics: tuple[torch.Tensor, ...]  # Y_l(r_ij_hat), l = 0..max_sh, each (B, N, N, 2l+1), stored as (B, N, 2l+1, N)
+    stacked_harmonics: torch.Tensor | None = None  # (B, N, (max_sh+1)², N): every degree; harmonics are its views
 
     @property
     def max_sh(self) -> int:
@@ -61,4 +62,4 @@ def edge_geometry(
     stored = stacked.transpose(-1, -2).contiguous()  # (B, N, (L+1)², N): one copy for every degree
     parts = stored.split([2 * l + 1 for l in range(max_sh + 1)], dim=-2)
     harmonics = tuple(part.transpose(-1, -2) for part in parts)
-    return EdgeGeometry(pair_mask, neighbour_mask, distances, safe, harmonics)
+    return EdgeGeometry(pair_mask, neighbour_mask, distances, safe, harmonics, stored)

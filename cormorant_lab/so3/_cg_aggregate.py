@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
+from . import _cg_product
 from ._cg_product import (
     check_pair,
     components_major_matmul,
@@ -109,15 +110,19 @@ def iter_separable_aggregate_pieces(
     chunk: int | None = None,
     plans=None,
     components_major: bool = False,
+    stacked_harmonics: torch.Tensor | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``).
 
-    ``chunk``: how many harmonic components of G to form at once (``None``: all of a degree; fewest operations).
-    ``plans``: the coupling plans, if the caller holds them (default: the cached ones). ``components_major``:
-    the pieces are views of rows stored with their components outermost (``components_major_matmul``).
+    ``chunk``: how many harmonic components of G to form at once (``None``: all of a degree; fewest operations,
+    and, on an accelerator, every degree l1 at once when G is small: ``_SeparableCoupledAll``). ``plans``: the coupling plans, if the
+    caller holds them (default: the cached ones). ``components_major``: the pieces are views of rows stored with
+    their components outermost (``components_major_matmul``). ``stacked_harmonics``: the harmonics of every
+    degree as one tensor ``(*, N, (L+1)², N)`` (j innermost) of which ``harmonics`` are views, if the caller has
+    it (:class:`~cormorant_lab.nn.EdgeGeometry` does): their gradient is then one tensor, not one per degree.
     """
     plans, row_coupled, _ = _separable_rows(
-        scalars, harmonics, f_channels_first, maxl, basis, chunk, plans, components_major
+        scalars, harmonics, f_channels_first, maxl, basis, chunk, plans, components_major, stacked_harmonics
     )
     return iter_pieces(plans, row_coupled)
 
@@ -131,15 +136,32 @@ def _separable_rows(
     chunk: int | None = None,
     plans=None,
     components_major: bool = False,
+    stacked_harmonics: torch.Tensor | None = None,
 ):
     """The plans, the coupled row of each (``components_major``: stored so) and the number of output degrees."""
     max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
     if plans is None:
         plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
+    num_degrees = min(maxl, len(scalars) - 1 + max_l2) + 1
+    if chunk is None and _fused_fits(scalars) and [plan.l1 for plan in plans] == list(range(len(scalars))):
+        if stacked_harmonics is None:
+            stacked_harmonics = torch.cat([y.transpose(-1, -2) for y in harmonics], dim=-2)  # (*, N, K, N)
+        components = len(scalars) ** 2  # K = (L1+1)², every degree of the edges
+        if stacked_harmonics.shape[-2] != components:
+            stacked_harmonics = stacked_harmonics[..., :components, :]
+        rows = _SeparableCoupledAll.apply(
+            stacked_harmonics,
+            f_channels_first,
+            components_major,
+            len(scalars),
+            *scalars,
+            *(plan.matrix for plan in plans),
+        )
+        return plans, lambda plan: rows[plan.l1], num_degrees
     row_coupled = lambda plan: _SeparableCoupledSum.apply(
         scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk, components_major
     )
-    return plans, row_coupled, min(maxl, len(scalars) - 1 + max_l2) + 1
+    return plans, row_coupled, num_degrees
 
 
 def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: SO3Vec) -> None:
@@ -167,6 +189,101 @@ def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.
             raise ValueError(
                 f"cg_aggregate_separable needs one dtype, got {g.dtype}, {y.dtype} and {atoms.dtype} at l1={l}"
             )
+
+
+# When to form G of every degree at once (``_SeparableCoupledAll``, if it fits ``FUSED_BYTES``): "auto", off a CPU
+# only; "always"; "never". On a CPU the degree-by-degree form is faster: its temporaries, one degree's G at a time,
+# stay in cache, where the every-degree G of a qm9 batch (10.6 MB) streams through memory; the step measured 9–25%
+# (qm9) and 16–31% (md17 forces) slower with it (benchmarks/bench_fused_forms.py). On an accelerator, where each
+# operation is a kernel launch, the every-degree form launches ~70 (qm9) to ~400 (md17 forces) fewer per step
+# (benchmarks/gpu_check.py times both forms there).
+ALL_DEGREES_AT_ONCE = "auto"
+
+
+def _fused_fits(scalars: Sequence[torch.Tensor]) -> bool:
+    """Whether to form ``G`` of every degree at once (``ALL_DEGREES_AT_ONCE``, within ``FUSED_BYTES``)."""
+    g = scalars[0]
+    if ALL_DEGREES_AT_ONCE == "never" or (ALL_DEGREES_AT_ONCE == "auto" and g.device.type == "cpu"):
+        return False
+    return g.numel() * len(scalars) ** 2 * g.element_size() <= _cg_product.FUSED_BYTES
+
+
+class _SeparableCoupledAll(torch.autograd.Function):
+    r"""Every degree l1 of :class:`_SeparableCoupledSum` at once: one G, one neighbour sum, one gradient of each.
+
+    ``out_{l1}[..., c, i, s] = Σ_{x, y} M_{l1}[x·Y + y, s] Σ_j g_{l1}[..., c, i, j] Y[..., i, x, j] f[..., c, j, y]``
+    with x over the components of degree l1, for l1 = 0..L1. The edges of every degree are formed together,
+    :math:`G[c, i, x, j] = g_{l(x)}[c, i, j]\, Y[i, x, j]` ``(*, C, N, (L1+1)², N)``, so the neighbour sum is one
+    batched product for all l1 (and so are the gradients of f and of G); only the couplings ``M_{l1}`` stay one
+    product per degree (one block-diagonal product does 3.4 times the arithmetic). ``Y`` comes stacked,
+    ``(*, N, (L1+1)², N)``, and gets one gradient. Autograd keeps g, Y and f (and G when no forces need its
+    gradient recorded). The backward is made of differentiable operations (second derivatives: forces).
+    Used when G is small (:data:`~cormorant_lab.so3._cg_product.FUSED_BYTES`); tested equal to the degree-by-degree form.
+    """
+
+    @staticmethod
+    def forward(ctx, y: torch.Tensor, f: torch.Tensor, components_major: bool, count: int, *tensors: torch.Tensor):
+        scalars, matrices = tensors[:count], tensors[count:]
+        ctx.count = count
+        edges = _scalars_per_component(scalars) * y.unsqueeze(-4)  # (*, C, i, K, j)
+        summed = edges.flatten(-3, -2) @ f  # (*, C, i·K, Y)
+        # the neighbour sum of each x kept for the gradient of f only when it is one temporary and no forces
+        keep = not y.requires_grad and f.requires_grad
+        ctx.save_for_backward(y, f, *scalars, *matrices, *((edges,) if keep else ()))
+        rows = summed.unflatten(-2, (f.shape[-2], -1)).flatten(-2)  # (*, C, i, K·Y), a view
+        width, outs, start = f.shape[-1], [], 0
+        for l1, matrix in enumerate(matrices):
+            part = rows[..., start * width : (start + 2 * l1 + 1) * width]  # (*, C, i, (2l1+1)·Y), a view
+            outs.append(components_major_matmul(part, matrix) if components_major else part @ matrix)
+            start += 2 * l1 + 1
+        return tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor):
+        count = ctx.count
+        y, f, *rest = ctx.saved_tensors
+        scalars, matrices, kept = rest[:count], rest[count : 2 * count], rest[2 * count :]
+        if torch.is_grad_enabled():  # the backward pass is recorded (create_graph): G must be formed in the graph
+            kept = []
+        need_y, need_f = ctx.needs_input_grad[:2]
+        need_g = any(ctx.needs_input_grad[4 : 4 + count])
+        atoms, width = f.shape[-2], f.shape[-1]
+        grad_rows = torch.cat(
+            [grad @ matrix.transpose(-1, -2) for grad, matrix in zip(grads, matrices, strict=True)], dim=-1
+        )  # (*, C, i, K·Y)
+        grad_summed = grad_rows.unflatten(-1, (-1, width)).flatten(-3, -2)  # (*, C, i·K, Y)
+        grad_y = grad_f = None
+        grad_g: list[torch.Tensor | None] = [None] * count
+        expanded = _scalars_per_component(scalars) if need_y or (need_f and not kept) else None
+        if need_g or need_y:
+            grad_edges = (grad_summed @ f.transpose(-1, -2)).unflatten(-2, (atoms, -1))  # (*, C, i, K, j)
+            if need_g:
+                weighted = grad_edges * y.unsqueeze(-4)
+                sizes = [2 * l1 + 1 for l1 in range(count)]
+                # (*, C, i, j) per l1; degree 0 has one component: a view, not a reduction
+                grad_g = [
+                    part.squeeze(-2) if part.shape[-2] == 1 else part.sum(-2) for part in weighted.split(sizes, dim=-2)
+                ]
+            if need_y:
+                assert expanded is not None
+                grad_y = (grad_edges * expanded).sum(-4)  # (*, i, K, j)
+        if need_f:
+            if kept:
+                edges = kept[0]
+            else:
+                assert expanded is not None
+                edges = expanded * y.unsqueeze(-4)
+            grad_f = edges.flatten(-3, -2).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
+        return grad_y, grad_f, None, None, *grad_g, *(None for _ in matrices)
+
+
+def _scalars_per_component(scalars: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``g_{l(x)}[..., c, i, j]`` at every component x of every degree: ``(*, C, N, (L1+1)², N)`` (one copy)."""
+    if len(scalars) == 1:
+        return scalars[0].unsqueeze(-2)  # broadcast over the one component
+    return torch.cat(
+        [g.unsqueeze(-2).expand(*g.shape[:-1], 2 * l1 + 1, g.shape[-1]) for l1, g in enumerate(scalars)], dim=-2
+    )
 
 
 class _SeparableCoupledSum(torch.autograd.Function):

@@ -46,6 +46,8 @@ class _RowPlan:
     first_l2: int  # b's parts l2 = first_l2..L2 enter, concatenated: width (L2+1)² - first_l2²
     degrees: tuple[int, ...]  # output degree of each column block, in (l2, l) order
     matrix: torch.Tensor  # ((2l1+1)·width, Σ(2l+1)): CG columns of every pair (l1, l2) and l it reaches
+    # ``matrix`` with zero rows for b's parts l2 < first_l2: ((2l1+1)·(L2+1)², Σ(2l+1)), acting on all of b
+    padded: torch.Tensor | None = None
 
 
 RowPlan = _RowPlan  # the public name, for layers that hold their plans as buffers (nn.CouplingPlans)
@@ -90,10 +92,20 @@ def _plan(
             columns.append(block.reshape(-1, 2 * l + 1))
             degrees.append(l)
         if columns:
-            plans.append(
-                _RowPlan(l1, first_l2, tuple(degrees), torch.cat(columns, dim=1).to(dtype=dtype, device=device))
-            )
+            matrix = torch.cat(columns, dim=1)
+            padded = _padded(matrix, 2 * l1 + 1, first_l2**2).to(dtype=dtype, device=device)
+            plans.append(_RowPlan(l1, first_l2, tuple(degrees), matrix.to(dtype=dtype, device=device), padded))
     return tuple(plans)
+
+
+FUSED_BYTES = 16 * 2**20  # the largest temporary that the square and the aggregate form for all rows at once
+
+
+def _padded(matrix: torch.Tensor, components: int, skipped: int) -> torch.Tensor:
+    """``matrix`` ``(components·width, S)`` with ``skipped`` zero rows before each component's ``width`` rows."""
+    blocks = matrix.reshape(components, -1, matrix.shape[-1])
+    zeros = blocks.new_zeros(components, skipped, matrix.shape[-1])
+    return torch.cat([zeros, blocks], dim=1).reshape(-1, matrix.shape[-1])
 
 
 def check_pair(a: SO3Vec, b: SO3Vec, maxl: int | None, name: str) -> int:

@@ -24,7 +24,17 @@ from collections.abc import Iterator
 
 import torch
 
-from ._cg_product import check_pair, coupled_pairs, coupler, iter_pieces, outer_product, pieces_by_degree, plans_for
+from . import _cg_product
+from ._cg_product import (
+    check_pair,
+    components_major_matmul,
+    coupled_pairs,
+    coupler,
+    iter_pieces,
+    outer_product,
+    pieces_by_degree,
+    plans_for,
+)
 from ._so3vec import SO3Vec
 from ._validation import check_degree
 
@@ -87,7 +97,56 @@ def _square_rows(
     max_l = len(parts) - 1
     if plans is None:
         plans = plans_for(max_l, max_l, maxl, parts[0], basis, square=True)
-    return plans, coupler(row_outer, components_major=components_major), min(maxl, 2 * max_l) + 1
+    num_degrees = min(maxl, 2 * max_l) + 1
+    if (
+        ALL_ROWS_AT_ONCE
+        and not a_all.is_complex()
+        and a_all.numel() * a_all.shape[-1] * a_all.element_size() <= _cg_product.FUSED_BYTES
+        and [plan.l1 for plan in plans] == list(range(max_l + 1))
+        and all(plan.padded is not None for plan in plans)
+    ):
+        rows = _SquareCoupledAll.apply(a_all, components_major, *(plan.padded for plan in plans))
+        return plans, lambda plan: rows[plan.l1], num_degrees
+    return plans, coupler(row_outer, components_major=components_major), num_degrees
+
+
+# The square's rows all at once (``_SquareCoupledAll``) when the outer product fits ``FUSED_BYTES``; False: one row at
+# a time (``benchmarks/bench_fused_forms.py`` compares the two: as fast on a CPU, ~250 fewer operations per md17 step).
+ALL_ROWS_AT_ONCE = True
+
+
+class _SquareCoupledAll(torch.autograd.Function):
+    r"""Every row of the square at once: ``out_{l1} = (a ⊗ a)[rows of degree l1, :] @ P_{l1}``, real ``a``.
+
+    ``a`` ``(..., K)`` holds every degree (K = (L+1)²); the outer product :math:`a_x a_y` ``(..., K, K)`` is formed
+    once, and row l1 (its components x of degree l1, every y) meets ``P_{l1}``, the plan's matrix with zero rows
+    for the parts l2 < l1 that the square skips (``RowPlan.padded``). The backward is one product per row, one
+    concatenation and one batched product, :math:`\partial a = (\bar G + \bar G^\top) a` with :math:`\bar G`
+    the gradient of the outer product, instead of a product, a slice and two reductions per row; it is made of
+    differentiable operations (second derivatives: forces). Autograd keeps ``a`` only. Used when the outer product
+    is small (``FUSED_BYTES``); tested equal to the row-by-row form.
+    """
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor, components_major: bool, *padded: torch.Tensor):
+        ctx.save_for_backward(a, *padded)
+        width = a.shape[-1]
+        outer = (a.unsqueeze(-1) * a.unsqueeze(-2)).flatten(-2)  # (..., K·K), x outer
+        outs = []
+        for l1, matrix in enumerate(padded):
+            row = outer[..., l1 * l1 * width : (l1 + 1) ** 2 * width]  # (..., (2l1+1)·K), a view
+            outs.append(components_major_matmul(row, matrix) if components_major else row @ matrix)
+        return tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor):
+        a, *padded = ctx.saved_tensors
+        width = a.shape[-1]
+        grad_outer = torch.cat(
+            [grad @ matrix.transpose(-1, -2) for grad, matrix in zip(grads, padded, strict=True)], dim=-1
+        ).unflatten(-1, (width, width))  # (..., K, K)
+        grad_a = ((grad_outer + grad_outer.transpose(-1, -2)) @ a.unsqueeze(-1)).squeeze(-1)
+        return grad_a, None, *(None for _ in padded)
 
 
 def cg_square_expansion(channels: int, max_l: int, maxl: int) -> tuple[torch.Tensor, ...]:
