@@ -272,7 +272,7 @@ class AtomLevel(nn.Module):
         equal to ``self.normalize`` degree by degree (``tests/nn/test_lean_forms.py``).
         """
         kappa, epsilon = self.normalize.scale, self.normalize.epsilon  # q/κ² and ε + q (the preset: κ = ε = 1)
-        x = torch.cat(list(channels_first), dim=-1)  # (B, τ, N, Σ(2l+1))
+        x = cat_split_backward(list(channels_first), dim=-1)  # (B, τ, N, Σ(2l+1)); its gradient one split
         q = (x.square().sum(-3) @ self._degree_sum) / (x.shape[-3] * kappa * kappa)  # (B, N, L+1)
         scale = torch.rsqrt(epsilon + q) @ self._degree_sum.transpose(0, 1)  # (B, N, Σ(2l+1))
         return x * scale.unsqueeze(-3)  # every degree at once, (B, τ, N, Σ(2l+1))

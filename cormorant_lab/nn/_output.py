@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ..so3 import SO3Vec
+from ._mixing import cat_split_backward
 from ._mlp import mlp
 
 
@@ -51,10 +52,11 @@ def _atom_invariants_at_once(levels: Sequence[SO3Vec], degree_sum: torch.Tensor)
     ``(x ∘ x) @ degree_sum`` ``(B, N, C, S, L+1)``, the scalars ``x[..., 0]``; both are laid out in the order of the
     plain form (per level: scalars, then the norms of l = 0..L, each C channels) by one permutation.
     """
-    x = torch.cat([vec.stacked() for vec in levels], dim=-1)  # (B, N, C, S·Σ(2l+1)); stacked: no copy if made so
+    # concatenations whose gradient is one split (one kernel, not three per piece, when it is differentiated again)
+    x = cat_split_backward([vec.stacked() for vec in levels], dim=-1)  # (B, N, C, S·Σ(2l+1)); no copy if made so
     x = x.unflatten(-1, (len(levels), degree_sum.shape[0]))  # (B, N, C, S, Σ(2l+1))
     norms = (x * x) @ degree_sum  # (B, N, C, S, L+1)
-    invariants = torch.cat([x[..., :1], norms], dim=-1)  # (B, N, C, S, L+2)
+    invariants = cat_split_backward([x[..., :1], norms], dim=-1)  # (B, N, C, S, L+2)
     return invariants.permute(*range(invariants.dim() - 3), -2, -1, -3).flatten(-3)  # (B, N, S·(L+2)·C)
 
 

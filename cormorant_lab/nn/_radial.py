@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ._geometry import EdgeGeometry
+from ._mixing import cat_split_backward
 
 
 class RadialPolyTrig(nn.Module):
@@ -61,7 +62,7 @@ def _poly_trig(frequencies: torch.Tensor, phases: torch.Tensor, k_max: int, geom
     powers = [geometry.neighbour_mask.unsqueeze(1).to(r.dtype)]  # r^0, zero off the neighbour pairs
     for _ in range(k_max):
         powers.append(powers[-1] * inverse)
-    stacked = torch.cat(powers, dim=1)  # (B, K, N, N)
+    stacked = cat_split_backward(powers, dim=1)  # (B, K, N, N); its gradient one split
     return (trig.unsqueeze(2) * stacked.unsqueeze(1)).flatten(1, 2)  # (B, T*K, N, N)
 
 
