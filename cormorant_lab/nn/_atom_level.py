@@ -42,7 +42,7 @@ from ._cg_plans import CouplingPlans
 from ._constants import degree_sum_matrix
 from ._edge_level import SeparableEdges
 from ._mixing import SO3Linear, broadcast_matmul, cat_split_backward, matmuls_recomputing
-from ._normalization import CovariantNormalization
+from ._normalization import CovariantNormalization, soft_normalize_stacked
 
 COMPONENTS_PER_CHUNK = 3  # harmonic components of the edges formed at once in the backward pass's recomputation
 
@@ -266,16 +266,13 @@ class AtomLevel(nn.Module):
         normalization's constants, ``scale`` κ and ``epsilon`` ε: :math:`\sqrt{\varepsilon + q/\kappa^2}`): the
         parts ``(B, τ, N, 2l+1)`` (one τ) are concatenated over m, squared and summed over c, and the sum over
         the m of each degree is one product with the 0/1 matrix ``_degree_sum`` ``(Σ(2l+1), L+1)``; its transpose
-        spreads the factors back over m, and one multiplication scales every degree: nine operations for all
-        degrees instead of six per degree (and fewer in the backward pass). Returns the degrees concatenated,
-        ``(B, τ, N, Σ(2l+1))``, channels first; tested
-        equal to ``self.normalize`` degree by degree (``tests/nn/test_lean_forms.py``).
+        spreads the factors back over m, and one multiplication scales every degree
+        (:func:`~cormorant_lab.nn._normalization.soft_normalize_stacked`, its derivatives written out). Returns the
+        degrees concatenated, ``(B, τ, N, Σ(2l+1))``, channels first; tested equal to ``self.normalize`` degree by
+        degree, first and second derivatives included (``tests/nn/test_lean_forms.py``).
         """
-        kappa, epsilon = self.normalize.scale, self.normalize.epsilon  # q/κ² and ε + q (the preset: κ = ε = 1)
         x = cat_split_backward(list(channels_first), dim=-1)  # (B, τ, N, Σ(2l+1)); its gradient one split
-        q = (x.square().sum(-3) @ self._degree_sum) / (x.shape[-3] * kappa * kappa)  # (B, N, L+1)
-        scale = torch.rsqrt(epsilon + q) @ self._degree_sum.transpose(0, 1)  # (B, N, Σ(2l+1))
-        return x * scale.unsqueeze(-3)  # every degree at once, (B, τ, N, Σ(2l+1))
+        return soft_normalize_stacked(x, self._degree_sum, self.normalize.scale, self.normalize.epsilon)
 
 
 def _from_components_major(part: torch.Tensor) -> torch.Tensor:
