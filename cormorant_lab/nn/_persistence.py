@@ -6,10 +6,14 @@
 
 Checkpoints hold tensors and plain types only and are read with ``torch.load(..., weights_only=True)``: loading a
 file never runs code, and a file holding any other Python object is refused with a :class:`CheckpointError`.
+Nor can a file make the loader build a model far larger than the weights it holds (a denial of service: a few
+bytes of configuration asking for billions of weights or Clebsch–Gordan tables of degree 1000): the configuration is
+bounded before anything is built (:func:`check_config_size`).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import re
@@ -89,6 +93,65 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     raise CheckpointError(f"{path} is not a cormorant_lab checkpoint ({what}; expected one of {readable})")
 
 
+#: The highest degree (``maxl``, ``max_sh``) a checkpoint's configuration may ask for: its Clebsch–Gordan tables are
+#: built when the model is (the paper's networks use 3; every real CG block up to 10 takes ~0.6 s).
+MAX_CHECKPOINT_DEGREE = 12
+
+
+def check_config_size(config: dict[str, Any], weights: int, source: str = "checkpoint") -> None:
+    """Refuse a configuration that would build more than the ``weights`` numbers its checkpoint holds, before building.
+
+    A lower bound of what ``Cormorant(**config)`` allocates, from the configuration alone: every atom level s mixes
+    at least ``C_s × C_{s-1}`` weights (its degree-0 channels from the previous level's), and a width of the head,
+    of the input or of the targets (where the configuration builds them), a radial function, a species, a power
+    of the charge each at least one weight; degrees are capped at ``MAX_CHECKPOINT_DEGREE``.
+    Values of a wrong type are left to the constructor, which names them.
+    """
+
+    def counts(name: str, default: int) -> list[int] | None:
+        value = config.get(name, default)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if not values or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values
+        ):
+            return None
+        return [int(v) for v in values]
+
+    for name in ("maxl", "max_sh"):
+        degrees = counts(name, 3)
+        if degrees and max(degrees) > MAX_CHECKPOINT_DEGREE:
+            raise CheckpointError(
+                f"{source}: its model configuration asks for {name} = {max(degrees)}; a checkpoint may ask for "
+                f"degrees up to {MAX_CHECKPOINT_DEGREE} (nothing was built)"
+            )
+    levels, channels = counts("num_cg_levels", 4), counts("num_channels", 10)
+    # widths of the parts the configuration builds (an unused width allocates nothing)
+    mpnn, pmlp = config.get("input") == "mpnn", config.get("top") == "pmlp"
+    used = ["num_targets", *(["mlp_width"] if mpnn or pmlp else []), *(["num_mixed"] if pmlp else [])]
+    sizes = {name: counts(name, 1) for name in (*used, *(["num_mpnn_layers"] if mpnn else []))}
+    sizes["charge_power"] = counts("charge_power", 2)
+    basis = counts("basis_set", 3)
+    sizes["basis_set (radial functions)"] = [math.prod(basis)] if basis else None
+    species = config.get("species")
+    sizes["species"] = [len(species)] if isinstance(species, (list, tuple)) else None
+    sizes["num_cg_levels"] = levels
+    if levels is not None and channels is not None and 1 <= levels[0] <= weights:
+        per_level = channels * (levels[0] + 1) if len(channels) == 1 else channels
+        least = sum(max(a, 0) * max(b, 0) for a, b in zip(per_level[1:], per_level[:-1], strict=False))
+        if least > weights:
+            raise CheckpointError(
+                f"{source}: its model configuration (num_channels = {config.get('num_channels')!r}) needs at least "
+                f"{least:,} weights (Σ C_s·C_(s-1) over the levels) but the checkpoint holds {weights:,} numbers; "
+                f"refused before building the model"
+            )
+    for name, values in sizes.items():
+        if values and max(values) > weights:
+            raise CheckpointError(
+                f"{source}: its model configuration ({name} = {max(values):,}) asks for more weights than the "
+                f"{weights:,} numbers the checkpoint holds; refused before building the model"
+            )
+
+
 def model_from_payload(payload: dict[str, Any], source: str = "checkpoint") -> Cormorant:
     """Build the model a checkpoint describes and load its weights; anything wrong raises :class:`CheckpointError`."""
     config, state, metadata = payload.get("model_config"), payload.get("model_state"), payload.get("metadata", {})
@@ -100,6 +163,7 @@ def model_from_payload(payload: dict[str, Any], source: str = "checkpoint") -> C
         raise CheckpointError(f"{source}: no weights (model_state must be a dict of named tensors)")
     if not isinstance(metadata, dict):
         raise CheckpointError(f"{source}: metadata must be a dict, not {type(metadata).__name__}")
+    check_config_size(config, sum(tensor.numel() for tensor in state.values()), source)
     try:
         model = Cormorant(**config)
     except Exception as exc:  # noqa: BLE001 -- whatever an untrusted configuration breaks, it is a bad checkpoint

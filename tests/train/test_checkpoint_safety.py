@@ -68,6 +68,31 @@ def test_a_malicious_checkpoint_is_refused_and_its_payload_never_runs(trained, t
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"num_channels": 10**6}, r"num_channels = 1000000\) needs at least [0-9,]+ weights \(Σ C_s·C_\(s-1\)"),
+        ({"num_channels": [4, 10**5, 4]}, r"needs at least 800,000 weights"),
+        ({"num_cg_levels": 10**9}, r"num_cg_levels = 1,000,000,000\) asks for more weights than the"),
+        ({"maxl": 1000}, r"maxl = 1000; a checkpoint may ask for degrees up to 12"),
+        ({"max_sh": [3, 64]}, r"max_sh = 64"),
+        ({"top": "pmlp", "mlp_width": 10**12}, r"mlp_width = 1,000,000,000,000\)"),
+        ({"num_targets": 10**9}, r"num_targets = 1,000,000,000\)"),
+        ({"basis_set": [10**6, 10**6]}, r"basis_set \(radial functions\) = 1,000,000,000,000\)"),
+        ({"species": list(range(1, 10**6))}, r"species = 999,999\)"),
+    ],
+)
+def test_a_configuration_larger_than_its_weights_is_refused_before_building(trained, tmp_path, change, message):
+    """A few bytes of configuration must not make the loader allocate gigabytes (or build CG tables of degree 1000)."""
+    good = torch.load(trained.last_path, weights_only=True)
+    path = tmp_path / "huge.pt"
+    torch.save({**good, "model_config": {**good["model_config"], **change}}, path)
+    for load in (load_model, Cormorant.load):
+        with pytest.raises(CheckpointError, match=message):
+            load(path)
+    assert load_model(trained.last_path) is not None  # the file it came from still loads
+
+
 def test_a_newer_format_is_named(tmp_path):
     path = tmp_path / "future.pt"
     torch.save({"format": "cormorant_lab/99", "model_state": {}}, path)
