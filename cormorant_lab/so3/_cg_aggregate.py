@@ -12,7 +12,10 @@ one batched matrix product over j per degree of G, then the coupling of :mod:`._
 The network's edges are *separable*, :math:`G^l_{ij} = g^l_{ij}\, Y_l(\hat r_{ij})` — an invariant per channel
 times a spherical harmonic. :func:`cg_aggregate_separable` takes the two factors and never keeps G: autograd
 saves :math:`g` ``(B, C, N, N)`` and :math:`Y` ``(B, N, N, 2l+1)`` and rebuilds :math:`G` (one multiplication)
-when it needs it, instead of saving the ``2l+1`` times larger G of every level.
+when it needs it, instead of saving the ``2l+1`` times larger G of every level. Off a CPU, G of every degree is
+formed at once (``_SeparableCoupledAll``: one neighbour sum and one gradient of each kind for all degrees, fewer
+kernel launches); on a CPU one degree at a time (``_SeparableCoupledSum``: smaller temporaries that stay in cache,
+faster there). Both are tested equal, with first and second derivatives.
 """
 
 from __future__ import annotations
@@ -115,9 +118,9 @@ def iter_separable_aggregate_pieces(
     """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``).
 
     ``chunk``: how many harmonic components of G to form at once (``None``: all of a degree; fewest operations,
-    and, on an accelerator, every degree l1 at once when G is small: ``_SeparableCoupledAll``). ``plans``: the coupling plans, if the
-    caller holds them (default: the cached ones). ``components_major``: the pieces are views of rows stored with
-    their components outermost (``components_major_matmul``). ``stacked_harmonics``: the harmonics of every
+    and, on an accelerator, every degree l1 at once when G is small: ``_SeparableCoupledAll``). ``plans``: the
+    coupling plans, if the caller holds them (default: the cached ones). ``components_major``: the pieces are
+    views of rows stored with their components outermost (``components_major_matmul``). ``stacked_harmonics``: the harmonics of every
     degree as one tensor ``(*, N, (L+1)², N)`` (j innermost) of which ``harmonics`` are views, if the caller has
     it (:class:`~cormorant_lab.nn.EdgeGeometry` does): their gradient is then one tensor, not one per degree.
     """
@@ -218,7 +221,8 @@ class _SeparableCoupledAll(torch.autograd.Function):
     product per degree (one block-diagonal product does 3.4 times the arithmetic). ``Y`` comes stacked,
     ``(*, N, (L1+1)², N)``, and gets one gradient. Autograd keeps g, Y and f (and G when no forces need its
     gradient recorded). The backward is made of differentiable operations (second derivatives: forces).
-    Used when G is small (:data:`~cormorant_lab.so3._cg_product.FUSED_BYTES`); tested equal to the degree-by-degree form.
+    Used when G is small (``FUSED_BYTES``) and the device asks for it (``ALL_DEGREES_AT_ONCE``); tested equal to
+    the degree-by-degree form (``tests/so3/test_fused_rows.py``).
     """
 
     @staticmethod
@@ -227,7 +231,7 @@ class _SeparableCoupledAll(torch.autograd.Function):
         ctx.count = count
         edges = _scalars_per_component(scalars) * y.unsqueeze(-4)  # (*, C, i, K, j)
         summed = edges.flatten(-3, -2) @ f  # (*, C, i·K, Y)
-        # the neighbour sum of each x kept for the gradient of f only when it is one temporary and no forces
+        # G kept for the gradient of f when no backward pass will differentiate it (Y constant: no forces)
         keep = not y.requires_grad and f.requires_grad
         ctx.save_for_backward(y, f, *scalars, *matrices, *((edges,) if keep else ()))
         rows = summed.unflatten(-2, (f.shape[-2], -1)).flatten(-2)  # (*, C, i, K·Y), a view
