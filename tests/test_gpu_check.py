@@ -27,6 +27,11 @@ def test_gpu_check_small_mode_writes_its_figures(tmp_path):
         (p, b, c) for p in ("qm9", "md17") for b in (2, 4) for c in (False, True)
     }
     assert all(r["steps_per_s"] > 0 for r in rows)
+    forms = result["aggregate_forms"]  # the separable aggregate every degree at once and degree by degree
+    assert {(r["preset"], r["all_degrees_at_once"]) for r in forms} == {
+        (p, a) for p in ("qm9", "md17") for a in (True, False)
+    }
+    assert all(r["steps_per_s"] > 0 for r in forms)
     epoch = result["qm9_epoch"]
     assert epoch["batch_size"] == 25 and epoch["steps_per_epoch"] == 4 and epoch["epoch_seconds"] > 0
     assert 9 <= epoch["mean_atoms"] <= 29
