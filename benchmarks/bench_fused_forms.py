@@ -23,9 +23,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -45,9 +47,16 @@ COMBINATIONS = {  # name: (square all rows at once, aggregate every degree at on
 }
 
 
-def use(square: bool, aggregate: bool) -> None:
+@contextlib.contextmanager
+def use(square: bool, aggregate: bool) -> Iterator[None]:
+    """The square all rows at once or not, the aggregate every degree at once or not, inside the block."""
+    saved = _cg_square.ALL_ROWS_AT_ONCE
     _cg_square.ALL_ROWS_AT_ONCE = square
-    _cg_aggregate.ALL_DEGREES_AT_ONCE = "always" if aggregate else "never"
+    try:
+        with _cg_aggregate.all_degrees_at_once("always" if aggregate else "never"):
+            yield
+    finally:
+        _cg_square.ALL_ROWS_AT_ONCE = saved
 
 
 def main() -> None:
@@ -65,24 +74,20 @@ def main() -> None:
     )
     forces = args.preset == "md17"
     step = make_step(model, positions, charges, forces)
-    saved = (_cg_square.ALL_ROWS_AT_ONCE, _cg_aggregate.ALL_DEGREES_AT_ONCE)
-    try:
-        kernels = {}
-        for name, combination in COMBINATIONS.items():
-            use(*combination)
+    kernels = {}
+    for name, combination in COMBINATIONS.items():
+        with use(*combination):
             step()
             step()  # warm-up
             counted: dict = {}
             kernels[name] = (count_kernels(step, counted)[0], counted["all_nonview"])
-        seconds: dict[str, list[float]] = {name: [] for name in COMBINATIONS}
-        for _ in range(args.steps):
-            for name, combination in COMBINATIONS.items():
-                use(*combination)
+    seconds: dict[str, list[float]] = {name: [] for name in COMBINATIONS}
+    for _ in range(args.steps):
+        for name, combination in COMBINATIONS.items():
+            with use(*combination):
                 start = time.process_time()
                 step()
                 seconds[name].append(time.process_time() - start)
-    finally:
-        _cg_square.ALL_ROWS_AT_ONCE, _cg_aggregate.ALL_DEGREES_AT_ONCE = saved
     what = "energy+forces training step" if forces else "training step"
     print(
         f"{args.preset} {what}, {args.batch} molecules x {args.atoms} atoms, float32, 1 thread, {args.steps} steps each"

@@ -149,14 +149,10 @@ def accelerator_kernels(step) -> tuple[int, int]:
     """
     from cormorant_lab.so3 import _cg_aggregate
 
-    saved = _cg_aggregate.ALL_DEGREES_AT_ONCE
-    _cg_aggregate.ALL_DEGREES_AT_ONCE = "always"
-    try:
+    with _cg_aggregate.all_degrees_at_once("always"):
         step()  # warm-up of the other path
         counted: dict = {}
         leaf, _ = count_kernels(step, counted)
-    finally:
-        _cg_aggregate.ALL_DEGREES_AT_ONCE = saved
     return leaf, counted["all_nonview"]
 
 

@@ -143,22 +143,18 @@ def aggregate_forms(device: torch.device, batch: int, steps: int, small: bool) -
     from cormorant_lab.so3 import _cg_aggregate
 
     rows = []
-    saved = _cg_aggregate.ALL_DEGREES_AT_ONCE
-    try:
-        for preset in ("qm9", "md17"):
-            model = build(preset, device, small)
-            positions, charges = random_molecules(
-                batch, 18, species=model.species, dtype=torch.float32, device=device,
-                generator=torch.Generator().manual_seed(batch),
-            )  # fmt: skip
-            for all_degrees in (True, False):
-                _cg_aggregate.ALL_DEGREES_AT_ONCE = "always" if all_degrees else "never"
+    for preset in ("qm9", "md17"):
+        model = build(preset, device, small)
+        positions, charges = random_molecules(
+            batch, 18, species=model.species, dtype=torch.float32, device=device,
+            generator=torch.Generator().manual_seed(batch),
+        )  # fmt: skip
+        for all_degrees in (True, False):
+            with _cg_aggregate.all_degrees_at_once("always" if all_degrees else "never"):
                 rate = steps_per_second(model, positions, charges, preset == "md17", True, steps)
-                rows.append({"preset": preset, "batch": batch, "all_degrees_at_once": all_degrees, "steps_per_s": rate})
-                form = "every degree at once" if all_degrees else "degree by degree"
-                print(f"  {preset:5} batch {batch:4} aggregate {form:21} {rate:8.2f} steps/s", flush=True)
-    finally:
-        _cg_aggregate.ALL_DEGREES_AT_ONCE = saved
+            rows.append({"preset": preset, "batch": batch, "all_degrees_at_once": all_degrees, "steps_per_s": rate})
+            form = "every degree at once" if all_degrees else "degree by degree"
+            print(f"  {preset:5} batch {batch:4} aggregate {form:21} {rate:8.2f} steps/s", flush=True)
     return rows
 
 

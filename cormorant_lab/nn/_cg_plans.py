@@ -30,7 +30,7 @@ class CouplingPlans(nn.Module):
         # each matrix converted from its float64 original by .to(dtype): float32 -> float64 keeps no rounding
         self.matrices = nn.ModuleList(ExactConstant(plan.matrix) for plan in plans)
         # the square's rows also zero-padded to every part of b (cg_square couples all rows at once with them)
-        self.padded = nn.ModuleList(ExactConstant(plan.padded) for plan in plans if square and plan.padded is not None)
+        self.padded = nn.ModuleList(ExactConstant(plan.padded) for plan in plans if plan.padded is not None)
 
     def forward(self) -> tuple[RowPlan, ...]:
         padded = [matrix() for matrix in self.padded] or [None] * len(self._rows)

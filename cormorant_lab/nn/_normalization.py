@@ -117,8 +117,7 @@ class _SoftNormalizeStacked(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, degree_sum: torch.Tensor, a: float, epsilon: float) -> torch.Tensor:
-        root = (x * x).sum(-3) @ degree_sum  # Σ x² per degree, (B, N, L+1)
-        root = root.mul_(a).add_(epsilon).rsqrt_()  # r
+        root = _block_dots(x, x, degree_sum).mul_(a).add_(epsilon).rsqrt_()  # r, (B, N, L+1)
         spread = _spread(root, degree_sum)  # (B, 1, N, M)
         ctx.save_for_backward(x, degree_sum, root, spread)
         ctx.a = a

@@ -20,6 +20,7 @@ faster there). Both are tested equal, with first and second derivatives.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator, Sequence
 
@@ -120,9 +121,10 @@ def iter_separable_aggregate_pieces(
     ``chunk``: how many harmonic components of G to form at once (``None``: all of a degree; fewest operations,
     and, on an accelerator, every degree l1 at once when G is small: ``_SeparableCoupledAll``). ``plans``: the
     coupling plans, if the caller holds them (default: the cached ones). ``components_major``: the pieces are
-    views of rows stored with their components outermost (``components_major_matmul``). ``stacked_harmonics``: the harmonics of every
-    degree as one tensor ``(*, N, (L+1)², N)`` (j innermost) of which ``harmonics`` are views, if the caller has
-    it (:class:`~cormorant_lab.nn.EdgeGeometry` does): their gradient is then one tensor, not one per degree.
+    views of rows stored with their components outermost (``components_major_matmul``). ``stacked_harmonics``:
+    the harmonics of every degree as one tensor ``(*, N, (L+1)², N)`` (j innermost) of which ``harmonics`` are
+    views, if the caller has it (:class:`~cormorant_lab.nn.EdgeGeometry` does): their gradient is then one
+    tensor, not one per degree.
     """
     plans, row_coupled, _ = _separable_rows(
         scalars, harmonics, f_channels_first, maxl, basis, chunk, plans, components_major, stacked_harmonics
@@ -201,6 +203,19 @@ def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.
 # operation is a kernel launch, the every-degree form launches ~70 (qm9) to ~400 (md17 forces) fewer per step
 # (benchmarks/gpu_check.py times both forms there).
 ALL_DEGREES_AT_ONCE = "auto"
+
+
+@contextlib.contextmanager
+def all_degrees_at_once(mode: str) -> Iterator[None]:
+    """``ALL_DEGREES_AT_ONCE = mode`` ("auto", "always", "never") inside the block, restored after (benchmarks)."""
+    global ALL_DEGREES_AT_ONCE
+    if mode not in ("auto", "always", "never"):
+        raise ValueError(f"mode must be 'auto', 'always' or 'never', got {mode!r}")
+    saved, ALL_DEGREES_AT_ONCE = ALL_DEGREES_AT_ONCE, mode
+    try:
+        yield
+    finally:
+        ALL_DEGREES_AT_ONCE = saved
 
 
 def _fused_fits(scalars: Sequence[torch.Tensor]) -> bool:

@@ -46,7 +46,8 @@ class _RowPlan:
     first_l2: int  # b's parts l2 = first_l2..L2 enter, concatenated: width (L2+1)² - first_l2²
     degrees: tuple[int, ...]  # output degree of each column block, in (l2, l) order
     matrix: torch.Tensor  # ((2l1+1)·width, Σ(2l+1)): CG columns of every pair (l1, l2) and l it reaches
-    # ``matrix`` with zero rows for b's parts l2 < first_l2: ((2l1+1)·(L2+1)², Σ(2l+1)), acting on all of b
+    # the square's ``matrix`` with zero rows for b's parts l2 < first_l2: ((2l1+1)·(L2+1)², Σ(2l+1)), acting on all
+    # of b (``cg_square`` couples every row at once with it); None for the plans of other products
     padded: torch.Tensor | None = None
 
 
@@ -93,7 +94,7 @@ def _plan(
             degrees.append(l)
         if columns:
             matrix = torch.cat(columns, dim=1)
-            padded = _padded(matrix, 2 * l1 + 1, first_l2**2).to(dtype=dtype, device=device)
+            padded = _padded(matrix, 2 * l1 + 1, first_l2**2).to(dtype=dtype, device=device) if square else None
             plans.append(_RowPlan(l1, first_l2, tuple(degrees), matrix.to(dtype=dtype, device=device), padded))
     return tuple(plans)
 
