@@ -185,12 +185,14 @@ class AtomLevel(nn.Module):
             plans=self.square_plans() if own else None,
             components_major=True,
             stacked=outer_stacked,
+            all_rows=self.square_plans.all_rows() if own else None,
         )
         yield from ((l, piece.movedim(0, -3)) for l, piece in square)
         if isinstance(edges, SeparableEdges):
             f_all = stacked.transpose(-2, -3)  # (B, C, N, (L+1)²)
             chunk = COMPONENTS_PER_CHUNK if lean else None
-            plans = self.aggregate_plans() if own and len(edges.scalars) == self.max_sh + 1 else None
+            own_edges = own and len(edges.scalars) == self.max_sh + 1
+            plans = self.aggregate_plans() if own_edges else None
             yield from iter_separable_aggregate_pieces(
                 edges.scalars,
                 edges.harmonics,
@@ -201,6 +203,7 @@ class AtomLevel(nn.Module):
                 plans=plans,
                 components_major=True,
                 stacked_harmonics=edges.stacked_harmonics,
+                all_rows=self.aggregate_plans.all_rows() if own_edges else None,
             )
         else:
             yield from enumerate(part.transpose(-2, -3) for part in cg_aggregate(edges, atoms, self.maxl).parts)

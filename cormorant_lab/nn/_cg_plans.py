@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..so3 import RowPlan, plans_for
+from ..so3 import RowPlan, all_rows_matrix, plans_for
 from ._constants import ExactConstant
 
 
@@ -20,7 +20,8 @@ class CouplingPlans(nn.Module):
     """The plans of ``max_l1 × max_l2 → maxl`` (``square``: those of ``cg_square``) in ``basis``, as buffers.
 
     Calling the module returns the tuple of ``RowPlan`` whose matrices are the buffers (in the layer's dtype and
-    device), to pass as ``plans=`` to the CG functions.
+    device), to pass as ``plans=`` to the CG functions; ``all_rows()`` their block-diagonal ``all_rows_matrix``,
+    to pass as ``all_rows=``.
     """
 
     def __init__(self, max_l1: int, max_l2: int, maxl: int, *, basis: str = "real", square: bool = False):
@@ -31,6 +32,8 @@ class CouplingPlans(nn.Module):
         self.matrices = nn.ModuleList(ExactConstant(plan.matrix) for plan in plans)
         # the square's rows also zero-padded to every part of b (cg_square couples all rows at once with them)
         self.padded = nn.ModuleList(ExactConstant(plan.padded) for plan in plans if plan.padded is not None)
+        # every row's coupling in one block-diagonal matrix (the accelerator forms couple every row in one product)
+        self.all_rows = ExactConstant(all_rows_matrix(plans, square=square))
 
     def forward(self) -> tuple[RowPlan, ...]:
         padded = [matrix() for matrix in self.padded] or [None] * len(self._rows)

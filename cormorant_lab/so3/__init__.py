@@ -36,7 +36,7 @@ Conventions
 
 from ._basis import complex_to_real, real_to_e3nn
 from ._cg_aggregate import cg_aggregate, cg_aggregate_separable, iter_separable_aggregate_pieces
-from ._cg_product import RowPlan, cg_product, output_channels, pieces_by_degree, plans_for
+from ._cg_product import RowPlan, all_rows_matrix, cg_product, output_channels, pieces_by_degree, plans_for
 from ._cg_square import cg_square, cg_square_expansion, iter_square_pieces
 from ._clebsch_gordan import clebsch_gordan, clebsch_gordan_exact, clebsch_gordan_squared
 from ._rotation import check_rotation, euler_to_rotation, quaternion_to_rotation, random_rotation, rotation_to_euler
@@ -52,6 +52,7 @@ from ._wigner import wigner_d, wigner_d_all
 
 __all__ = [
     "RowPlan",
+    "all_rows_matrix",
     "SO3Vec",
     "cg_aggregate",
     "cg_aggregate_separable",

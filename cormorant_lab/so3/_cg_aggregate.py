@@ -28,11 +28,14 @@ import torch
 
 from . import _cg_product
 from ._cg_product import (
+    all_rows_matrix,
+    cached_all_rows_matrix,
     check_pair,
     components_major_matmul,
     coupled_pieces,
+    gather_by_degree,
     iter_pieces,
-    pieces_by_degree,
+    iter_pieces_of_all_rows,
     plans_for,
 )
 from ._so3vec import SO3Vec
@@ -101,7 +104,11 @@ def separable_aggregate_pieces(
 
     ``f_channels_first`` is ``(*, C, N, (L2+1)²)``, every degree of the atoms concatenated on the last axis.
     """
-    return pieces_by_degree(*_separable_rows(scalars, harmonics, f_channels_first, maxl, basis))
+    max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
+    num_degrees = min(maxl, len(scalars) - 1 + max_l2) + 1
+    return gather_by_degree(
+        iter_separable_aggregate_pieces(scalars, harmonics, f_channels_first, maxl, basis), num_degrees
+    )
 
 
 def iter_separable_aggregate_pieces(
@@ -115,6 +122,7 @@ def iter_separable_aggregate_pieces(
     plans=None,
     components_major: bool = False,
     stacked_harmonics: torch.Tensor | None = None,
+    all_rows: torch.Tensor | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`separable_aggregate_pieces` as ``(l, piece)`` pairs, one row at a time (see ``iter_pieces``).
 
@@ -124,49 +132,30 @@ def iter_separable_aggregate_pieces(
     views of rows stored with their components outermost (``components_major_matmul``). ``stacked_harmonics``:
     the harmonics of every degree as one tensor ``(*, N, (L+1)², N)`` (j innermost) of which ``harmonics`` are
     views, if the caller has it (:class:`~cormorant_lab.nn.EdgeGeometry` does): their gradient is then one
-    tensor, not one per degree.
+    tensor, not one per degree. ``all_rows``: the plans' ``all_rows_matrix(plans)``, if the caller holds it.
     """
-    plans, row_coupled, _ = _separable_rows(
-        scalars, harmonics, f_channels_first, maxl, basis, chunk, plans, components_major, stacked_harmonics
-    )
-    return iter_pieces(plans, row_coupled)
-
-
-def _separable_rows(
-    scalars,
-    harmonics,
-    f_channels_first: torch.Tensor,
-    maxl: int,
-    basis: str,
-    chunk: int | None = None,
-    plans=None,
-    components_major: bool = False,
-    stacked_harmonics: torch.Tensor | None = None,
-):
-    """The plans, the coupled row of each (``components_major``: stored so) and the number of output degrees."""
     max_l2 = math.isqrt(f_channels_first.shape[-1]) - 1
+    own_plans = plans is not None
     if plans is None:
         plans = plans_for(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
-    num_degrees = min(maxl, len(scalars) - 1 + max_l2) + 1
     if chunk is None and _fused_fits(scalars) and [plan.l1 for plan in plans] == list(range(len(scalars))):
         if stacked_harmonics is None:
             stacked_harmonics = torch.cat([y.transpose(-1, -2) for y in harmonics], dim=-2)  # (*, N, K, N)
         components = len(scalars) ** 2  # K = (L1+1)², every degree of the edges
         if stacked_harmonics.shape[-2] != components:
             stacked_harmonics = stacked_harmonics[..., :components, :]
-        rows = _SeparableCoupledAll.apply(
-            stacked_harmonics,
-            f_channels_first,
-            components_major,
-            len(scalars),
-            *scalars,
-            *(plan.matrix for plan in plans),
-        )
-        return plans, lambda plan: rows[plan.l1], num_degrees
+        if all_rows is None:
+            all_rows = (
+                all_rows_matrix(plans)
+                if own_plans
+                else cached_all_rows_matrix(len(scalars) - 1, max_l2, maxl, f_channels_first, basis)
+            )
+        coupled = _SeparableCoupledAll.apply(stacked_harmonics, f_channels_first, components_major, all_rows, *scalars)
+        return iter_pieces_of_all_rows(plans, coupled)
     row_coupled = lambda plan: _SeparableCoupledSum.apply(
         scalars[plan.l1], harmonics[plan.l1], f_channels_first, plan.matrix, chunk, components_major
     )
-    return plans, row_coupled, num_degrees
+    return iter_pieces(plans, row_coupled)
 
 
 def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.Tensor], atoms: SO3Vec) -> None:
@@ -218,58 +207,60 @@ def all_degrees_at_once(mode: str) -> Iterator[None]:
         ALL_DEGREES_AT_ONCE = saved
 
 
+def accelerator_forms(device: torch.device) -> bool:
+    """Whether the forms with the fewest kernels are on for tensors on ``device`` (``ALL_DEGREES_AT_ONCE``).
+
+    They are this aggregate every degree at once and the CG square's rows in one product
+    (:mod:`._cg_square`): by default off a CPU only.
+    """
+    return ALL_DEGREES_AT_ONCE == "always" or (ALL_DEGREES_AT_ONCE == "auto" and device.type != "cpu")
+
+
 def _fused_fits(scalars: Sequence[torch.Tensor]) -> bool:
     """Whether to form ``G`` of every degree at once (``ALL_DEGREES_AT_ONCE``, within ``FUSED_BYTES``)."""
     g = scalars[0]
-    if ALL_DEGREES_AT_ONCE == "never" or (ALL_DEGREES_AT_ONCE == "auto" and g.device.type == "cpu"):
+    if not accelerator_forms(g.device):
         return False
     return g.numel() * len(scalars) ** 2 * g.element_size() <= _cg_product.FUSED_BYTES
 
 
 class _SeparableCoupledAll(torch.autograd.Function):
-    r"""Every degree l1 of :class:`_SeparableCoupledSum` at once: one G, one neighbour sum, one gradient of each.
+    r"""Every degree l1 of :class:`_SeparableCoupledSum` at once: one G, one neighbour sum, one coupling.
 
-    ``out_{l1}[..., c, i, s] = Σ_{x, y} M_{l1}[x·Y + y, s] Σ_j g_{l1}[..., c, i, j] Y[..., i, x, j] f[..., c, j, y]``
-    with x over the components of degree l1, for l1 = 0..L1. The edges of every degree are formed together,
-    :math:`G[c, i, x, j] = g_{l(x)}[c, i, j]\, Y[i, x, j]` ``(*, C, N, (L1+1)², N)``, so the neighbour sum is one
-    batched product for all l1 (and so are the gradients of f and of G); only the couplings ``M_{l1}`` stay one
-    product per degree (one block-diagonal product does 3.4 times the arithmetic). ``Y`` comes stacked,
-    ``(*, N, (L1+1)², N)``, and gets one gradient. Autograd keeps g, Y and f (and G when no forces need its
-    gradient recorded). The backward is made of differentiable operations (second derivatives: forces).
+    ``out[..., c, i, :] = Σ_{x, y} M[x·Y + y, :] Σ_j g_{l(x)}[..., c, i, j] Y[..., i, x, j] f[..., c, j, y]``
+    with x over the components of every degree l1 = 0..L1 and ``M = diag(M_0, …, M_L1)`` the block-diagonal
+    coupling of every row (``all_rows_matrix``): each row's output side by side. The edges of every degree are
+    formed together, :math:`G[c, i, x, j] = g_{l(x)}[c, i, j]\, Y[i, x, j]` ``(*, C, N, (L1+1)², N)``, so the
+    neighbour sum is one batched product for all l1 (and so are the gradients of f and of G), and the coupling one
+    product (3.4 times the arithmetic of one per row at l <= 3, on a small matrix: an accelerator's trade). ``Y``
+    comes stacked, ``(*, N, (L1+1)², N)``, and gets one gradient. Autograd keeps g, Y and f (and G when no forces
+    need its gradient recorded). The backward is made of differentiable operations (second derivatives: forces).
     Used when G is small (``FUSED_BYTES``) and the device asks for it (``ALL_DEGREES_AT_ONCE``); tested equal to
     the degree-by-degree form (``tests/so3/test_fused_rows.py``).
     """
 
     @staticmethod
-    def forward(ctx, y: torch.Tensor, f: torch.Tensor, components_major: bool, count: int, *tensors: torch.Tensor):
-        scalars, matrices = tensors[:count], tensors[count:]
-        ctx.count = count
+    def forward(ctx, y: torch.Tensor, f: torch.Tensor, components_major: bool, matrix: torch.Tensor, *scalars):
         edges = _scalars_per_component(scalars) * y.unsqueeze(-4)  # (*, C, i, K, j)
         summed = edges.flatten(-3, -2) @ f  # (*, C, i·K, Y)
         # G kept for the gradient of f when no backward pass will differentiate it (Y constant: no forces)
         keep = not y.requires_grad and f.requires_grad
-        ctx.save_for_backward(y, f, *scalars, *matrices, *((edges,) if keep else ()))
+        ctx.save_for_backward(y, f, matrix, *scalars, *((edges,) if keep else ()))
+        ctx.count = len(scalars)
         rows = summed.unflatten(-2, (f.shape[-2], -1)).flatten(-2)  # (*, C, i, K·Y), a view
-        width, outs, start = f.shape[-1], [], 0
-        for l1, matrix in enumerate(matrices):
-            part = rows[..., start * width : (start + 2 * l1 + 1) * width]  # (*, C, i, (2l1+1)·Y), a view
-            outs.append(components_major_matmul(part, matrix) if components_major else part @ matrix)
-            start += 2 * l1 + 1
-        return tuple(outs)
+        return components_major_matmul(rows, matrix) if components_major else rows @ matrix
 
     @staticmethod
-    def backward(ctx, *grads: torch.Tensor):
+    def backward(ctx, grad: torch.Tensor):
         count = ctx.count
-        y, f, *rest = ctx.saved_tensors
-        scalars, matrices, kept = rest[:count], rest[count : 2 * count], rest[2 * count :]
+        y, f, matrix, *rest = ctx.saved_tensors
+        scalars, kept = rest[:count], rest[count:]
         if torch.is_grad_enabled():  # the backward pass is recorded (create_graph): G must be formed in the graph
             kept = []
         need_y, need_f = ctx.needs_input_grad[:2]
         need_g = any(ctx.needs_input_grad[4 : 4 + count])
         atoms, width = f.shape[-2], f.shape[-1]
-        grad_rows = torch.cat(
-            [grad @ matrix.transpose(-1, -2) for grad, matrix in zip(grads, matrices, strict=True)], dim=-1
-        )  # (*, C, i, K·Y)
+        grad_rows = grad @ matrix.transpose(-1, -2)  # (*, C, i, K·Y)
         grad_summed = grad_rows.unflatten(-1, (-1, width)).flatten(-3, -2)  # (*, C, i·K, Y)
         grad_y = grad_f = None
         grad_g: list[torch.Tensor | None] = [None] * count
@@ -293,7 +284,7 @@ class _SeparableCoupledAll(torch.autograd.Function):
                 assert expanded is not None
                 edges = expanded * y.unsqueeze(-4)
             grad_f = edges.flatten(-3, -2).transpose(-1, -2) @ grad_summed  # (*, C, j, Y)
-        return grad_y, grad_f, None, None, *grad_g, *(None for _ in matrices)
+        return grad_y, grad_f, None, None, *grad_g
 
 
 def _scalars_per_component(scalars: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -28,7 +28,7 @@ plans and the coupling of this module.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -160,8 +160,13 @@ def components_major_matmul(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tens
 
 def pieces_by_degree(plans: tuple[_RowPlan, ...], row_coupled, num_degrees: int) -> list[list[torch.Tensor]]:
     """Split each ``row_coupled(plan)`` ``(..., Σ(2l+1))`` into its pieces ``(..., 2l+1)``, gathered per output degree."""
+    return gather_by_degree(iter_pieces(plans, row_coupled), num_degrees)
+
+
+def gather_by_degree(pieces: Iterable[tuple[int, torch.Tensor]], num_degrees: int) -> list[list[torch.Tensor]]:
+    """``(l, piece)`` pairs as one list of pieces per output degree l, in the order they come."""
     out: list[list[torch.Tensor]] = [[] for _ in range(num_degrees)]
-    for l, piece in iter_pieces(plans, row_coupled):
+    for l, piece in pieces:
         out[l].append(piece)
     return out
 
@@ -175,6 +180,42 @@ def iter_pieces(plans: tuple[_RowPlan, ...], row_coupled) -> Iterator[tuple[int,
         coupled = row_coupled(plan)
         yield from zip(plan.degrees, _split_components(coupled, [2 * l + 1 for l in plan.degrees]), strict=True)
         del coupled
+
+
+def iter_pieces_of_all_rows(plans: tuple[_RowPlan, ...], coupled: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
+    """:func:`iter_pieces` for every row coupled at once: ``coupled`` ``(..., Σ_rows Σ(2l+1))``, rows in plan order.
+
+    (The product with :func:`all_rows_matrix`.) One split for every piece of every row; for a components-major
+    ``coupled``, its gradient is one concatenation, not one per row.
+    """
+    degrees = [l for plan in plans for l in plan.degrees]
+    return zip(degrees, _split_components(coupled, [2 * l + 1 for l in degrees]), strict=True)
+
+
+def all_rows_matrix(plans: tuple[_RowPlan, ...], *, square: bool = False) -> torch.Tensor:
+    r"""The coupling matrices of every row as one block-diagonal matrix: ``diag(M_0, …, M_L1)``.
+
+    Row ``l1``'s block is its plan's ``matrix`` (``square``: its ``padded`` one), so
+    ``rows @ all_rows_matrix(plans)`` with the outer products of every row concatenated, ``(..., Σ rows)``, is
+    every row's coupling side by side: one matrix product instead of one per row, at 3–5 times the arithmetic
+    (the zero blocks), which an accelerator, where each product is a kernel launch, does not notice. Made at each
+    call; :func:`cached_all_rows_matrix` and :class:`~cormorant_lab.nn.CouplingPlans` keep it.
+    """
+    return torch.block_diag(*(plan.padded if square else plan.matrix for plan in plans))
+
+
+def cached_all_rows_matrix(
+    max_l1: int, max_l2: int, maxl: int, like: torch.Tensor, basis: str, *, square: bool = False
+) -> torch.Tensor:
+    """:func:`all_rows_matrix` of the cached plans (``plans_for``), itself cached."""
+    return _all_rows(max_l1, max_l2, maxl, basis, like.real.dtype, like.device, square)
+
+
+@functools.lru_cache(maxsize=128)
+def _all_rows(
+    max_l1: int, max_l2: int, maxl: int, basis: str, dtype: torch.dtype, device: torch.device, square: bool
+) -> torch.Tensor:
+    return all_rows_matrix(_plan(max_l1, max_l2, maxl, basis, dtype, device, square), square=square)
 
 
 def _split_components(coupled: torch.Tensor, sizes: list[int]) -> tuple[torch.Tensor, ...]:

@@ -24,15 +24,18 @@ from collections.abc import Iterator
 
 import torch
 
-from . import _cg_product
+from . import _cg_aggregate, _cg_product
 from ._cg_product import (
+    all_rows_matrix,
+    cached_all_rows_matrix,
     check_pair,
     components_major_matmul,
     coupled_pairs,
     coupler,
+    gather_by_degree,
     iter_pieces,
+    iter_pieces_of_all_rows,
     outer_product,
-    pieces_by_degree,
     plans_for,
 )
 from ._so3vec import SO3Vec
@@ -58,7 +61,7 @@ def square_pieces(parts: list[torch.Tensor], maxl: int, basis: str) -> list[list
 
     ``parts[l]`` is ``(..., 2l+1)`` with the leading axes in any layout (channels first, for the atom level).
     """
-    return pieces_by_degree(*_square_rows(parts, maxl, basis))
+    return gather_by_degree(iter_square_pieces(parts, maxl, basis), min(maxl, 2 * (len(parts) - 1)) + 1)
 
 
 def iter_square_pieces(
@@ -69,84 +72,89 @@ def iter_square_pieces(
     plans=None,
     components_major: bool = False,
     stacked: torch.Tensor | None = None,
+    all_rows: torch.Tensor | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """:func:`square_pieces` as ``(l, piece)`` pairs, one row of products at a time (see ``iter_pieces``).
 
     ``plans``: the coupling plans, if the caller holds them (a module's buffers: no cache lookup at run time,
     which ``torch.compile`` could not trace); by default the cached ones. ``components_major``: the pieces are
     views of rows stored with their components outermost (``components_major_matmul``); the same values.
-    ``stacked``: ``torch.cat(parts, dim=-1)``, if the caller has it (no copy is made then).
+    ``stacked``: ``torch.cat(parts, dim=-1)``, if the caller has it (no copy is made then). ``all_rows``: the
+    plans' ``all_rows_matrix(plans, square=True)``, if the caller holds it (with ``plans``).
     """
-    plans, couple, _ = _square_rows(parts, maxl, basis, plans, components_major, stacked)
-    return iter_pieces(plans, couple)
-
-
-def _square_rows(
-    parts: list[torch.Tensor],
-    maxl: int,
-    basis: str,
-    plans=None,
-    components_major: bool = False,
-    stacked: torch.Tensor | None = None,
-):
     a_all = torch.cat(parts, dim=-1) if stacked is None else stacked
 
     def row_outer(plan) -> torch.Tensor:  # a_l1 with the parts l2 >= l1 only
         return outer_product(parts[plan.l1], a_all[..., plan.first_l2**2 :])
 
     max_l = len(parts) - 1
+    own_plans = plans is not None
     if plans is None:
         plans = plans_for(max_l, max_l, maxl, parts[0], basis, square=True)
-    num_degrees = min(maxl, 2 * max_l) + 1
-    if (
+    if not (
         ALL_ROWS_AT_ONCE
         and not a_all.is_complex()
         and a_all.numel() * a_all.shape[-1] * a_all.element_size() <= _cg_product.FUSED_BYTES
         and [plan.l1 for plan in plans] == list(range(max_l + 1))
         and all(plan.padded is not None for plan in plans)
     ):
-        rows = _SquareCoupledAll.apply(a_all, components_major, *(plan.padded for plan in plans))
-        return plans, lambda plan: rows[plan.l1], num_degrees
-    return plans, coupler(row_outer, components_major=components_major), num_degrees
+        return iter_pieces(plans, coupler(row_outer, components_major=components_major))
+    if len(plans) > 1 and _cg_aggregate.accelerator_forms(a_all.device):  # every row in one product
+        if all_rows is None:
+            all_rows = (
+                all_rows_matrix(plans, square=True)
+                if own_plans
+                else cached_all_rows_matrix(max_l, max_l, maxl, a_all, basis, square=True)
+            )
+        (coupled,) = _SquareCoupledAll.apply(a_all, components_major, all_rows)
+        return iter_pieces_of_all_rows(plans, coupled)
+    rows = _SquareCoupledAll.apply(a_all, components_major, *(plan.padded for plan in plans))
+    return iter_pieces(plans, lambda plan: rows[plan.l1])
 
 
 # The square's rows all at once (``_SquareCoupledAll``) when the outer product fits ``FUSED_BYTES``; False: one row at
 # a time (``benchmarks/bench_fused_forms.py`` compares the two: as fast on a CPU, ~250 fewer operations per md17 step).
+# Where the accelerator forms are on (``_cg_aggregate.accelerator_forms``: off a CPU), every row's coupling is one
+# product with the block-diagonal ``all_rows_matrix`` (fewer kernels, 4.6 times the arithmetic of that product at
+# l <= 3); on a CPU one product per row.
 ALL_ROWS_AT_ONCE = True
 
 
 class _SquareCoupledAll(torch.autograd.Function):
-    r"""Every row of the square at once: ``out_{l1} = (a ⊗ a)[rows of degree l1, :] @ P_{l1}``, real ``a``.
+    r"""Every row of the square at once: ``out_r = (a ⊗ a)[rows of block r, :] @ P_r``, real ``a``.
 
     ``a`` ``(..., K)`` holds every degree (K = (L+1)²); the outer product :math:`a_x a_y` ``(..., K, K)`` is formed
-    once, and row l1 (its components x of degree l1, every y) meets ``P_{l1}``, the plan's matrix with zero rows
-    for the parts l2 < l1 that the square skips (``RowPlan.padded``). The backward is one product per row, one
-    concatenation and one batched product, :math:`\partial a = (\bar G + \bar G^\top) a` with :math:`\bar G`
-    the gradient of the outer product, instead of a product, a slice and two reductions per row; it is made of
-    differentiable operations (second derivatives: forces). Autograd keeps ``a`` only. Used when the outer product
-    is small (``FUSED_BYTES``); tested equal to the row-by-row form.
+    once, and its rows meet the matrices ``P_r`` in turn, each taking the next ``P_r.shape[0]`` of its K·K
+    columns: either one per row l1 (the plan's matrix with zero rows for the parts l2 < l1 that the square skips,
+    ``RowPlan.padded``; one output per row) or the block-diagonal matrix of them all (``all_rows_matrix``; one
+    output). The backward is one product per matrix, one concatenation and one batched product,
+    :math:`\partial a = (\bar G + \bar G^\top) a` with :math:`\bar G` the gradient of the outer product,
+    instead of a product, a slice and two reductions per row; it is made of differentiable operations (second
+    derivatives: forces). Autograd keeps ``a`` only. Used when the outer product is small (``FUSED_BYTES``);
+    tested equal to the row-by-row form.
     """
 
     @staticmethod
-    def forward(ctx, a: torch.Tensor, components_major: bool, *padded: torch.Tensor):
-        ctx.save_for_backward(a, *padded)
-        width = a.shape[-1]
+    def forward(ctx, a: torch.Tensor, components_major: bool, *matrices: torch.Tensor):
+        ctx.save_for_backward(a, *matrices)
         outer = (a.unsqueeze(-1) * a.unsqueeze(-2)).flatten(-2)  # (..., K·K), x outer
-        outs = []
-        for l1, matrix in enumerate(padded):
-            row = outer[..., l1 * l1 * width : (l1 + 1) ** 2 * width]  # (..., (2l1+1)·K), a view
-            outs.append(components_major_matmul(row, matrix) if components_major else row @ matrix)
+        outs, start = [], 0
+        for matrix in matrices:
+            block = outer[..., start : start + matrix.shape[0]]  # a view
+            outs.append(components_major_matmul(block, matrix) if components_major else block @ matrix)
+            start += matrix.shape[0]
         return tuple(outs)
 
     @staticmethod
     def backward(ctx, *grads: torch.Tensor):
-        a, *padded = ctx.saved_tensors
+        a, *matrices = ctx.saved_tensors
         width = a.shape[-1]
-        grad_outer = torch.cat(
-            [grad @ matrix.transpose(-1, -2) for grad, matrix in zip(grads, padded, strict=True)], dim=-1
-        ).unflatten(-1, (width, width))  # (..., K, K)
+        grad_blocks = [grad @ matrix.transpose(-1, -2) for grad, matrix in zip(grads, matrices, strict=True)]
+        grad_outer = (grad_blocks[0] if len(grad_blocks) == 1 else torch.cat(grad_blocks, dim=-1)).unflatten(
+            -1, (width, width)
+        )  # (..., K, K)
         grad_a = ((grad_outer + grad_outer.transpose(-1, -2)) @ a.unsqueeze(-1)).squeeze(-1)
-        return grad_a, None, *(None for _ in padded)
+        return grad_a, None, *(None for _ in matrices)
 
 
 def cg_square_expansion(channels: int, max_l: int, maxl: int) -> tuple[torch.Tensor, ...]:

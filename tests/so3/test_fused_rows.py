@@ -52,15 +52,31 @@ def assert_close(xs, ys, rtol=1e-12):
 
 
 def use_forms(monkeypatch, fused: bool) -> None:
-    """Both all-rows-at-once forms on (whatever the device), or both off."""
+    """Both all-rows-at-once forms on as an accelerator takes them (whatever the device), or both off."""
     monkeypatch.setattr(_cg_square, "ALL_ROWS_AT_ONCE", fused)
     monkeypatch.setattr(_cg_aggregate, "ALL_DEGREES_AT_ONCE", "always" if fused else "never")
 
 
-def run_square(parts, maxl, components_major, fused, monkeypatch):
-    use_forms(monkeypatch, fused)
+def coupled_tensors(pieces) -> int:
+    """How many coupled tensors the pieces are views of (one per row, or one for every row)."""
+    return len({id(piece._base if piece._base is not None else piece) for piece in pieces})
+
+
+SQUARE_FORMS = {  # (ALL_ROWS_AT_ONCE, ALL_DEGREES_AT_ONCE)
+    "row by row": (False, "never"),
+    "all rows, one product per row": (True, "never"),  # a CPU's default
+    "all rows, one product": (True, "always"),  # an accelerator's: the block-diagonal all_rows_matrix
+}
+
+
+def run_square(parts, maxl, components_major, form, monkeypatch):
+    all_rows, accelerator = SQUARE_FORMS[form]
+    monkeypatch.setattr(_cg_square, "ALL_ROWS_AT_ONCE", all_rows)
+    monkeypatch.setattr(_cg_aggregate, "ALL_DEGREES_AT_ONCE", accelerator)
     pieces = [piece for _, piece in iter_square_pieces(parts, maxl, "real", components_major=components_major)]
-    assert ("_SquareCoupledAllBackward" in graph_node_names(pieces)) == fused
+    assert ("_SquareCoupledAllBackward" in graph_node_names(pieces)) == all_rows
+    rows = len(parts)
+    assert coupled_tensors(pieces) == (1 if form == "all rows, one product" else rows)
     return pieces
 
 
@@ -70,13 +86,14 @@ def test_square_all_rows_at_once_equals_row_by_row(max_l, maxl, components_major
     generator = torch.Generator().manual_seed(7)
     base = [torch.randn(3, 4, 5, 2 * l + 1, generator=generator, dtype=torch.float64) for l in range(max_l + 1)]
     results = []
-    for fused in (True, False):
+    for form in SQUARE_FORMS:
         parts = [p.clone().requires_grad_(True) for p in base]
-        pieces = run_square(parts, maxl, components_major, fused, monkeypatch)
+        pieces = run_square(parts, maxl, components_major, form, monkeypatch)
         first, second = derivatives(pieces, parts, torch.Generator().manual_seed(3))
         results.append((pieces, first, second))
-    for fused_result, row_result in zip(*results, strict=True):
-        assert_close(fused_result, row_result)
+    for fused_result in results[1:]:
+        for fused, row in zip(fused_result, results[0], strict=True):
+            assert_close(fused, row)
 
 
 def separable(generator, batch=2, channels=3, atoms=5, max_sh=3, atom_maxl=2):
@@ -116,6 +133,7 @@ def test_aggregate_all_degrees_at_once_equals_degree_by_degree(
             )
         ]
         assert ("_SeparableCoupledAllBackward" in graph_node_names(pieces)) == fused
+        assert coupled_tensors(pieces) == (1 if fused else len(scalars))  # fused: every row in one product
         inputs = [*scalars, f, *([stacked] if harmonics_need_grad else [])]
         first, second = derivatives(pieces, inputs, torch.Generator().manual_seed(5))
         results.append((pieces, first, second))
