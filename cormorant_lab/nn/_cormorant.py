@@ -42,7 +42,8 @@ from torch import nn
 
 from ..so3 import SO3Vec, harmonics_coefficients
 from ._constants import ExactConstant, degree_sum_matrix
-from ._cormorant_cg import CormorantCG
+from ._cormorant_cg import CormorantCG, edge_functions_at_once
+from ._edge_level import EdgeLevel
 from ._geometry import EdgeGeometry, edge_geometry
 from ._input import InputLinear, InputMPNN, species_features
 from ._model_inputs import as_tensor_inputs, prepare_inputs
@@ -333,10 +334,24 @@ class Cormorant(nn.Module):
             solid = tuple(y * r**l if l else y for l, y in enumerate(geometry.harmonics))
             geometry = dataclasses.replace(geometry, harmonics=solid)
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
-        scalars = self.input_layer(features, atom_mask, geometry)
+        # the radial functions and cutoffs of the message-passing input and of every level, at once (fewer kernels)
+        mpnn = self.input_layer.message_layers if isinstance(self.input_layer, InputMPNN) else []
+        edge_levels = [cast(EdgeLevel, level) for level in self.cormorant_cg.edge_levels]
+        radials, cutoffs = edge_functions_at_once(
+            [layer.radial for layer in mpnn] + [level.radial for level in edge_levels],
+            [layer.cutoff for layer in mpnn] + [level.cutoff for level in edge_levels],
+            geometry,
+        )
+        k = len(mpnn)
+        if mpnn:
+            scalars = self.input_layer(features, atom_mask, geometry, functions=(radials[:k], cutoffs[:k]))
+        else:
+            scalars = self.input_layer(features, atom_mask, geometry)
         inputs = self.input_normalization(SO3Vec([scalars.unsqueeze(-1)]))
         recompute = bool(self.recompute_in_backward)  # None (default): keep the activations (class docstring)
-        atoms, edges = self.cormorant_cg(inputs, geometry, keep_edges=keep_edges, recompute=recompute)
+        atoms, edges = self.cormorant_cg(
+            inputs, geometry, keep_edges=keep_edges, recompute=recompute, functions=(radials[k:], cutoffs[k:])
+        )
         return CormorantLevels(atom_mask, inputs, atoms, edges, geometry)
 
     def levels(self, positions: torch.Tensor, charges: torch.Tensor) -> dict[str, SO3Vec]:

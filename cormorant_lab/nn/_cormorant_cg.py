@@ -18,14 +18,15 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import cast
 
+import torch
 from torch import nn
 
 from ..so3 import SO3Vec
 from ._atom_level import AtomLevel
-from ._cutoff import soft_cutoffs_all
+from ._cutoff import SoftCutoff, soft_cutoffs_all
 from ._edge_level import AT_ONCE_BYTES, EdgeLevel, SeparableEdges
 from ._geometry import EdgeGeometry
-from ._radial import radial_functions_all
+from ._radial import RadialPolyTrig, radial_functions_all
 
 
 class CormorantCG(nn.Module):
@@ -90,27 +91,30 @@ class CormorantCG(nn.Module):
         return [cast(AtomLevel, level).channels_out for level in self.atom_levels]
 
     def forward(
-        self, atoms: SO3Vec, geometry: EdgeGeometry, *, keep_edges: bool = True, recompute: bool = True
+        self,
+        atoms: SO3Vec,
+        geometry: EdgeGeometry,
+        *,
+        keep_edges: bool = True,
+        recompute: bool = True,
+        functions: tuple[Sequence[torch.Tensor | None], Sequence[torch.Tensor | None]] | None = None,
     ) -> tuple[list[SO3Vec], list[SO3Vec]]:
         """Atom activations ``F^s`` ``(B, N, C, 2l+1)`` and edge activations ``G^s`` ``(B, N, N, C, 2l+1)``, s = 1..L.
 
         The levels never form ``G^s`` (see :class:`SeparableEdges`); ``keep_edges=False`` skips forming it for the
         caller too and returns an empty list of edges (the network's forward pass does, to save memory).
         ``recompute``: the levels keep small tensors for the backward pass and recompute their largest ones.
+        ``functions``: every level's radial functions and cutoff mask (``None`` entries: the level computes its
+        own), if the caller computed them together with others (:func:`edge_functions_at_once`).
         """
         atom_levels, edge_levels = [], []
         scalars: list = []
-        # every level's radial functions and cutoff at once (functions of the geometry only): fewer kernels, as long
-        # as the temporaries stay small (large ones are faulted in afresh at every step: slower than a kernel each)
         edge_modules = [cast(EdgeLevel, level) for level in self.edge_levels]
-        pair_bytes = geometry.distances.numel() * geometry.distances.element_size()
-        functions = sum(level.radial.num_functions for level in edge_modules)
-        radials: list = [None] * len(edge_modules)
-        cutoffs: list = [None] * len(edge_modules)
-        if pair_bytes * functions <= AT_ONCE_BYTES:
-            radials = radial_functions_all([level.radial for level in edge_modules], geometry)
-        if pair_bytes * sum(level.channels for level in edge_modules) <= AT_ONCE_BYTES:
-            cutoffs = soft_cutoffs_all([level.cutoff for level in edge_modules], geometry)
+        if functions is None:
+            functions = edge_functions_at_once(
+                [level.radial for level in edge_modules], [level.cutoff for level in edge_modules], geometry
+            )
+        radials, cutoffs = functions
         for edge_level, atom_level, radial, cutoff in zip(
             self.edge_levels, self.atom_levels, radials, cutoffs, strict=True
         ):
@@ -121,3 +125,24 @@ class CormorantCG(nn.Module):
             if keep_edges:
                 edge_levels.append(edges.materialize())
         return atom_levels, edge_levels
+
+
+def edge_functions_at_once(
+    radials: Sequence[RadialPolyTrig], cutoffs: Sequence[SoftCutoff], geometry: EdgeGeometry
+) -> tuple[list[torch.Tensor | None], list[torch.Tensor | None]]:
+    """``[radial(geometry)]`` and ``[cutoff(geometry)]`` of every module, each group computed at once.
+
+    Functions of the geometry only, so every level's (and the message-passing input's) radial functions are one
+    sine and one product for all of them, and their cutoffs one sigmoid step (:func:`radial_functions_all`,
+    :func:`soft_cutoffs_all`): fewer kernels, the same numbers. Only as long as the temporaries stay small
+    (``AT_ONCE_BYTES``: large ones are faulted in afresh at every step, slower than a kernel each); otherwise the
+    entries are ``None`` and each module computes its own.
+    """
+    pair_bytes = geometry.distances.numel() * geometry.distances.element_size()
+    radial_values: list[torch.Tensor | None] = [None] * len(radials)
+    cutoff_values: list[torch.Tensor | None] = [None] * len(cutoffs)
+    if radials and pair_bytes * sum(radial.num_functions for radial in radials) <= AT_ONCE_BYTES:
+        radial_values = list(radial_functions_all(radials, geometry))
+    if cutoffs and pair_bytes * sum(cutoff.radius.numel() for cutoff in cutoffs) <= AT_ONCE_BYTES:
+        cutoff_values = list(soft_cutoffs_all(cutoffs, geometry))
+    return radial_values, cutoff_values

@@ -19,7 +19,8 @@ Both are functions of distances and species only, hence invariant.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -65,6 +66,9 @@ class InputLinear(nn.Module):
 
 
 class _MessagePassingLayer(nn.Module):
+    radial: RadialPolyTrig
+    cutoff: SoftCutoff
+
     def __init__(self, channels_in: int, channels_out: int, *, basis_set, cutoff, width: int, activation: str):
         super().__init__()
         self.radial = RadialPolyTrig(basis_set)
@@ -72,10 +76,21 @@ class _MessagePassingLayer(nn.Module):
         self.cutoff = SoftCutoff(channels_in, **cutoff)
         self.mlp = mlp(2 * channels_in, channels_out, width=width, activation=activation)
 
-    def forward(self, x: torch.Tensor, atom_mask: torch.Tensor, geometry: EdgeGeometry) -> torch.Tensor:
-        radial = self.radial(geometry)  # (B, R, N, N), channels first
+    def forward(
+        self,
+        x: torch.Tensor,
+        atom_mask: torch.Tensor,
+        geometry: EdgeGeometry,
+        radial: torch.Tensor | None = None,
+        cutoff: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``radial``, ``cutoff``: ``self.radial(geometry)`` and ``self.cutoff(geometry)``, if the caller has them."""
+        if radial is None:
+            radial = self.radial(geometry)  # (B, R, N, N), channels first
+        if cutoff is None:
+            cutoff = self.cutoff(geometry)
         mixed = self.radial_mix.weight @ radial.flatten(2) + self.radial_mix.bias.unsqueeze(-1)
-        edges = mixed.unflatten(-1, radial.shape[-2:]) * self.cutoff(geometry)  # (B, C, N, N)
+        edges = mixed.unflatten(-1, radial.shape[-2:]) * cutoff  # (B, C, N, N)
         messages = torch.einsum("bcij,bjc->bic", edges, x)
         return self.mlp(torch.cat([messages, x], dim=-1)) * atom_mask.unsqueeze(-1).to(x.dtype)
 
@@ -110,8 +125,23 @@ class InputMPNN(nn.Module):
             for c_in, c_out in zip(channels[:-1], channels[1:], strict=False)
         )
 
-    def forward(self, features: torch.Tensor, atom_mask: torch.Tensor, geometry: EdgeGeometry) -> torch.Tensor:
+    @property
+    def message_layers(self) -> list[_MessagePassingLayer]:
+        """The layers, each with its ``radial`` functions and ``cutoff``."""
+        return [cast(_MessagePassingLayer, layer) for layer in self.layers]
+
+    def forward(
+        self,
+        features: torch.Tensor,
+        atom_mask: torch.Tensor,
+        geometry: EdgeGeometry,
+        *,
+        functions: tuple[Sequence[torch.Tensor | None], Sequence[torch.Tensor | None]] | None = None,
+    ) -> torch.Tensor:
+        """``functions``: each layer's radial functions and cutoff mask (``None`` entries: the layer computes its
+        own), if the caller computed them with the levels' (``edge_functions_at_once``)."""
+        radials, cutoffs = functions if functions is not None else ([None] * len(self.layers),) * 2
         x = features
-        for layer in self.layers:
-            x = layer(x, atom_mask, geometry)
+        for layer, radial, cutoff in zip(self.layers, radials, cutoffs, strict=True):
+            x = layer(x, atom_mask, geometry, radial, cutoff)
         return x

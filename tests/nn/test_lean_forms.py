@@ -256,8 +256,25 @@ def test_every_level_at_once_and_one_at_a_time_give_one_network(preset, monkeypa
     model = Cormorant.from_preset(preset).to(torch.float64)
     positions, charges = random_molecules(3, 7, species=model.species, dtype=torch.float64, generator=generator)
     at_once = model.energy_and_forces(positions, charges, create_graph=False)
+    # one sigmoid step for every cutoff, the message-passing input's (qm9) included, or one per module
+    modules = len(model.cormorant_cg.edge_levels) + (len(model.input_layer.layers) if preset == "qm9" else 0)
+    assert _count_nodes(model(positions, charges), "_SigmoidStepBackward") == 1
     for module in (_cormorant_cg, _edge_level):
         monkeypatch.setattr(module, "AT_ONCE_BYTES", 0)
     one_at_a_time = model.energy_and_forces(positions, charges, create_graph=False)
+    assert _count_nodes(model(positions, charges), "_SigmoidStepBackward") == modules
     for a, b in zip(at_once, one_at_a_time, strict=True):
         assert torch.allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _count_nodes(tensor: torch.Tensor, name: str) -> int:
+    """How many autograd nodes of class ``name`` the graph behind ``tensor`` holds."""
+    count, seen, stack = 0, set(), [tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        count += type(node).__name__ == name
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return count
