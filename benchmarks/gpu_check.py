@@ -9,6 +9,9 @@
   whole epoch's data on the device (batches are index selections on the device: no host transfer per step);
   ``--epoch-steps`` caps the steps timed and the epoch's time is extrapolated from them (stated in the JSON).
 
+* the kernels one eager training step launches at batch 32, both presets (``kernels_per_step``): on CUDA the
+  device kernels the profiler records (memory copies and sets apart), the count issue 15 is about; on a CPU the
+  leaf non-view ATen operations that ``bench_model.py`` reports;
 * the two forms of the separable aggregate at batch 32, eager (``aggregate_forms``): every degree l1 at once
   (the default off a CPU: fewer kernel launches) and degree by degree (the CPU's default), steps/s of each, so
   that a GPU run confirms or corrects the choice (``cormorant_lab.so3._cg_aggregate.ALL_DEGREES_AT_ONCE``).
@@ -55,7 +58,9 @@ def build(preset: str, device: torch.device, small: bool) -> Cormorant:
     return model
 
 
-def steps_per_second(model: Cormorant, positions, charges, forces: bool, train_forces: bool, steps: int) -> float:
+def training_step(model: Cormorant, positions, charges, forces: bool, train_forces: bool):
+    """One step as a closure: qm9's energy loss, or md17's energies and forces (the forces' graph kept)."""
+
     def step():
         model.zero_grad(set_to_none=True)
         if forces:
@@ -65,6 +70,11 @@ def steps_per_second(model: Cormorant, positions, charges, forces: bool, train_f
         else:
             model(positions, charges).square().sum().backward()
 
+    return step
+
+
+def steps_per_second(model: Cormorant, positions, charges, forces: bool, train_forces: bool, steps: int) -> float:
+    step = training_step(model, positions, charges, forces, train_forces)
     for _ in range(2):  # warm-up (and compilation)
         step()
     synchronize(positions.device)
@@ -206,6 +216,59 @@ def qm9_epoch(device: torch.device, molecules: int, max_steps: int, small: bool,
     }
 
 
+def kernels_per_step(device: torch.device, batch: int, small: bool) -> list[dict]:
+    """What one eager training step launches, both presets (qm9 energies; md17 energies and forces).
+
+    On CUDA: the device kernels that ``torch.profiler`` records (its CUDA activity), memory copies and sets
+    counted apart. Elsewhere: the leaf non-view ATen operations (``bench_model.count_kernels``, the count the
+    README gives, made on a CPU). A failure is written into the row, not raised: the rest of the check still runs.
+    """
+    rows = []
+    for preset in ("qm9", "md17"):
+        model = build(preset, device, small)
+        positions, charges = random_molecules(
+            batch, 18, species=model.species, dtype=torch.float32, device=device,
+            generator=torch.Generator().manual_seed(batch),
+        )  # fmt: skip
+        step = training_step(model, positions, charges, preset == "md17", True)
+        row: dict = {"preset": preset, "batch": batch}
+        try:
+            row.update(_count_launches(step, device))
+        except Exception as error:  # noqa: BLE001 - recorded for the person reading the JSON
+            row["error"] = f"{type(error).__name__}: {error}"
+        rows.append(row)
+        print(f"  {preset:5} batch {batch:4} kernels per step: {row.get('kernels', row.get('error'))}", flush=True)
+    return rows
+
+
+def _count_launches(step, device: torch.device) -> dict:
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    for _ in range(2):  # warm-up: lazy initialisation is not a step's work
+        step()
+    synchronize(device)
+    if device.type != "cuda":
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_model import count_kernels
+
+        return {"counted": "leaf non-view ATen operations", "kernels": count_kernels(step)[0]}
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        step()
+        synchronize(device)
+    kernels = memory = 0
+    for event in prof.events():
+        if event.device_type == DeviceType.CUDA:
+            if "memcpy" in event.name.lower() or "memset" in event.name.lower():
+                memory += 1
+            else:
+                kernels += 1
+    return {"counted": "CUDA kernels (torch.profiler)", "kernels": kernels, "memory_operations": memory}
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -248,6 +311,8 @@ def main(argv=None) -> dict:
         with open(args.output, "w") as handle:
             json.dump(result, handle, indent=2)
 
+    save()
+    result["kernels_per_step"] = kernels_per_step(device, 32 if not args.small else batches[0], args.small)
     save()
     result["aggregate_forms"] = aggregate_forms(device, batches[0], steps, args.small)
     save()

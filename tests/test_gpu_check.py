@@ -32,6 +32,9 @@ def test_gpu_check_small_mode_writes_its_figures(tmp_path):
         (p, a) for p in ("qm9", "md17") for a in (True, False)
     }
     assert all(r["steps_per_s"] > 0 for r in forms)
+    kernels = result["kernels_per_step"]  # what one training step launches (here: ATen operations on the CPU)
+    assert [r["preset"] for r in kernels] == ["qm9", "md17"]
+    assert all(r["counted"] == "leaf non-view ATen operations" and r["kernels"] > 100 for r in kernels), kernels
     epoch = result["qm9_epoch"]
     assert epoch["batch_size"] == 25 and epoch["steps_per_epoch"] == 4 and epoch["epoch_seconds"] > 0
     assert 9 <= epoch["mean_atoms"] <= 29
