@@ -113,20 +113,21 @@ def _spread(per_degree: torch.Tensor, degree_sum: torch.Tensor) -> torch.Tensor:
 
 
 class _SoftNormalizeStacked(torch.autograd.Function):
-    """``y = x · r`` (see :func:`soft_normalize_stacked`); keeps ``x``, ``r`` ``(B, N, L+1)`` and its spread."""
+    """``y = x · r`` (see :func:`soft_normalize_stacked`); keeps ``x``, ``r`` ``(B, N, L+1)``, its spread and
+    ``-a r³`` (which every backward pass needs: training on forces runs two per forward pass)."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, degree_sum: torch.Tensor, a: float, epsilon: float) -> torch.Tensor:
         root = _block_dots(x, x, degree_sum).mul_(a).add_(epsilon).rsqrt_()  # r, (B, N, L+1)
         spread = _spread(root, degree_sum)  # (B, 1, N, M)
-        ctx.save_for_backward(x, degree_sum, root, spread)
-        ctx.a = a
+        cube = root.pow(3).mul_(-a)  # -a r³, (B, N, L+1)
+        ctx.save_for_backward(x, degree_sum, root, spread, cube)
         return x * spread
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        x, degree_sum, root, spread = ctx.saved_tensors
-        return _SoftNormalizeGradient.apply(x, grad, degree_sum, root, spread, ctx.a), None, None, None
+        x, degree_sum, root, spread, cube = ctx.saved_tensors
+        return _SoftNormalizeGradient.apply(x, grad, degree_sum, root, spread, cube), None, None, None
 
 
 class _SoftNormalizeGradient(torch.autograd.Function):
@@ -140,23 +141,22 @@ class _SoftNormalizeGradient(torch.autograd.Function):
         \partial_x = \bigl(3 a^2 r^5 (\bar y \cdot x)(h \cdot x) - a r^3 (h \cdot \bar y)\bigr) x
             - a r^3 (h \cdot x)\, \bar y - a r^3 (\bar y \cdot x)\, h
 
-    (from :math:`\partial r / \partial x = -a r^3 x`). ``r`` and its spread come from the forward pass: constants
-    here, their dependence on x is in the formula. Checked by ``gradcheck`` and ``gradgradcheck``.
+    (from :math:`\partial r / \partial x = -a r^3 x`). ``r``, its spread and ``-a r³`` come from the forward pass:
+    constants here, their dependence on x is in the formula. Checked by ``gradcheck`` and ``gradgradcheck``.
     """
 
     @staticmethod
-    def forward(ctx, x, grad, degree_sum, root, spread, a: float):
-        cube = root.pow(3).mul_(-a)  # -a r³, (B, N, L+1)
+    def forward(ctx, x, grad, degree_sum, root, spread, cube):
         dot = _block_dots(grad, x, degree_sum)  # ȳ · x
         ctx.save_for_backward(x, grad, degree_sum, root, spread, cube, dot)
-        ctx.a = a
         return torch.addcmul(grad * spread, x, _spread(dot * cube, degree_sum))
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, h: torch.Tensor):
         x, grad, degree_sum, root, spread, cube, dot = ctx.saved_tensors
-        h_x, h_grad = _block_dots(h, x, degree_sum), _block_dots(h, grad, degree_sum)
+        # h·x and h·ȳ per degree block: one product, one reduction and one matrix product for both
+        h_x, h_grad = _block_dots(h, torch.stack([x, grad]), degree_sum).unbind(0)
         # 3 a² r⁵ = 3 (-a r³)² / r
         on_x = torch.addcmul(cube * h_grad, cube * cube * (3.0 / root), dot * h_x)
         factors = torch.stack([on_x, cube * h_x, cube * dot], dim=-2) @ degree_sum.transpose(0, 1)  # (B, N, 3, M)
