@@ -189,7 +189,8 @@ class AtomLevel(nn.Module):
         )
         yield from ((l, piece.movedim(0, -3)) for l, piece in square)
         if isinstance(edges, SeparableEdges):
-            f_all = stacked.transpose(-2, -3)  # (B, C, N, (L+1)²)
+            # (B, C, N, (L+1)²); one copy when the previous level left its parts components-major, not one per product
+            f_all = stacked.transpose(-2, -3).contiguous()
             chunk = COMPONENTS_PER_CHUNK if lean else None
             own_edges = own and len(edges.scalars) == self.max_sh + 1
             plans = self.aggregate_plans() if own_edges else None
@@ -246,14 +247,13 @@ class AtomLevel(nn.Module):
         else:
             mixed = [broadcast_matmul(w, x) for w, x in zip(weights, bracket, strict=False)]
         shape = tuple(atoms.batch_shape)  # (B, N)
+        if self.normalize.mode == "soft" and len(set(self.channels_out)) == 1 and not mixed[0].is_complex():
+            # the parts as views of one tensor, which the next level reads without concatenating them again
+            normalized = self._soft_normalize_components_major(mixed, shape)
+            return SO3Vec.from_stacked(normalized.transpose(-2, -3), basis=atoms.basis)
         channels_first = [
             _from_components_major(m.unflatten(-1, (2 * l + 1, *shape))) for l, m in enumerate(mixed)
         ]  # (B, τ'_l, N, 2l+1), views
-        if self.normalize.mode == "soft" and len(set(self.channels_out)) == 1 and not mixed[0].is_complex():
-            # the parts as views of one tensor, which the next level reads without concatenating them again
-            return SO3Vec.from_stacked(
-                self._soft_normalize_stacked(channels_first).transpose(-2, -3), basis=atoms.basis
-            )
         parts = [part.transpose(-2, -3) for part in channels_first]  # (B, N, τ'_l, 2l+1)
         return self.normalize(SO3Vec(parts, basis=atoms.basis))
 
@@ -261,6 +261,19 @@ class AtomLevel(nn.Module):
         """:meth:`_soft_normalize_stacked` as the parts ``(B, N, τ, 2l+1)`` (views)."""
         normalized = self._soft_normalize_stacked(channels_first)
         return [part.transpose(-2, -3) for part in normalized.split([p.shape[-1] for p in channels_first], dim=-1)]
+
+    def _soft_normalize_components_major(self, mixed: Sequence[torch.Tensor], shape: tuple[int, ...]) -> torch.Tensor:
+        """:meth:`_soft_normalize_stacked` of the mixing's products ``(τ, (2l+1)·B·N)`` as they come.
+
+        They are concatenated as they are stored, components-major: ``(τ, Σ(2l+1)·B·N)``, seen as
+        ``(B, τ, N, Σ(2l+1))`` without a copy. The gradient of each product is then a block of columns of one
+        gradient, which the mixing's backward products read in place (concatenated along m, channels first,
+        each would be copied back into its matrix first). The same numbers as :meth:`_soft_normalize_stacked`.
+        """
+        stacked = cat_split_backward(list(mixed), dim=-1)  # (τ, Σ(2l+1)·B·N); its gradient one split
+        components = len(mixed) ** 2  # Σ(2l+1), l = 0..L
+        x = _from_components_major(stacked.unflatten(-1, (components, *shape)))  # (B, τ, N, Σ(2l+1)), a view
+        return soft_normalize_stacked(x, self._degree_sum, self.normalize.scale, self.normalize.epsilon)
 
     def _soft_normalize_stacked(self, channels_first: Sequence[torch.Tensor]) -> torch.Tensor:
         r"""``self.normalize`` (:func:`~cormorant_lab.nn.soft_normalize`, degree by degree) of every degree at once.

@@ -149,7 +149,8 @@ class _SoftNormalizeGradient(torch.autograd.Function):
     def forward(ctx, x, grad, degree_sum, root, spread, cube):
         dot = _block_dots(grad, x, degree_sum)  # ȳ · x
         ctx.save_for_backward(x, grad, degree_sum, root, spread, cube, dot)
-        return torch.addcmul(grad * spread, x, _spread(dot * cube, degree_sum))
+        # x's term first: the result is laid out as x is (the atom level stores x components-major)
+        return torch.addcmul(x * _spread(dot * cube, degree_sum), grad, spread)
 
     @staticmethod
     @torch.autograd.function.once_differentiable

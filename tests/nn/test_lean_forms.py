@@ -38,17 +38,25 @@ def test_all_degrees_at_once_equal_the_module_with_first_and_second_derivatives(
     def textbook(parts):  # soft_normalize of one degree at a time, parts (B, N, τ, 2l+1)
         return level.normalize(SO3Vec([part.transpose(-2, -3) for part in parts])).parts
 
+    def components_major(parts):  # the mixing's products as the level makes them, (τ, (2l+1)·B·N) per l
+        batch, _, atoms, _ = parts[0].shape
+        mixed = [part.permute(1, 3, 0, 2).reshape(part.shape[1], -1) for part in parts]
+        out = level._soft_normalize_components_major(mixed, (batch, atoms))  # (B, τ, N, Σ(2l+1))
+        assert out.permute(1, 3, 0, 2).is_contiguous()  # laid out as the products: the gradients need no copy
+        return [o.transpose(-2, -3) for o in out.split([2 * l + 1 for l in range(len(parts))], dim=-1)]
+
     results = []
-    for form in (level._soft_normalize_all, textbook):
+    for form in (level._soft_normalize_all, components_major, textbook):
         out = form(parts)
         loss = sum(((w * o).sum(dim=(-2, -1)) ** 2).sum() for w, o in zip(weights, out, strict=True))
         grads = torch.autograd.grad(loss, parts, create_graph=True)
         second = torch.autograd.grad(sum((g * g).sum() for g in grads), parts)
         results.append([o.detach() for o in out] + [g.detach() for g in grads] + list(second))
-    for lean, textbook in zip(*results, strict=True):
-        assert lean.shape == textbook.shape
-        # relative to each tensor's scale: the two forms sum in different orders (round-off ~1e-16 of the largest)
-        assert (lean - textbook).abs().max() <= 1e-13 * textbook.abs().max()
+    for lean_result in results[:-1]:
+        for lean, textbook in zip(lean_result, results[-1], strict=True):
+            assert lean.shape == textbook.shape
+            # relative to each tensor's scale: the forms sum in different orders (round-off ~1e-16 of the largest)
+            assert (lean - textbook).abs().max() <= 1e-13 * textbook.abs().max()
 
 
 @pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-13), (torch.float32, 3e-6)])
