@@ -122,7 +122,8 @@ class _SoftNormalizeStacked(torch.autograd.Function):
         spread = _spread(root, degree_sum)  # (B, 1, N, M)
         cube = root.pow(3).mul_(-a)  # -a r³, (B, N, L+1)
         ctx.save_for_backward(x, degree_sum, root, spread, cube)
-        return x * spread
+        # y stored in the standard layout whatever x's (the next level reads it channels first, in place)
+        return torch.mul(x, spread, out=torch.empty(x.shape, dtype=x.dtype, device=x.device))
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):

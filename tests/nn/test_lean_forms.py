@@ -5,6 +5,7 @@ import inspect
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from cormorant_lab.nn import AtomLevel
 from cormorant_lab.nn._constants import degree_sum_matrix
@@ -42,7 +43,7 @@ def test_all_degrees_at_once_equal_the_module_with_first_and_second_derivatives(
         batch, _, atoms, _ = parts[0].shape
         mixed = [part.permute(1, 3, 0, 2).reshape(part.shape[1], -1) for part in parts]
         out = level._soft_normalize_components_major(mixed, (batch, atoms))  # (B, τ, N, Σ(2l+1))
-        assert out.permute(1, 3, 0, 2).is_contiguous()  # laid out as the products: the gradients need no copy
+        assert out.is_contiguous()  # the next level reads it channels first in place
         return [o.transpose(-2, -3) for o in out.split([2 * l + 1 for l in range(len(parts))], dim=-1)]
 
     results = []
@@ -57,6 +58,37 @@ def test_all_degrees_at_once_equal_the_module_with_first_and_second_derivatives(
             assert lean.shape == textbook.shape
             # relative to each tensor's scale: the forms sum in different orders (round-off ~1e-16 of the largest)
             assert (lean - textbook).abs().max() <= 1e-13 * textbook.abs().max()
+
+
+class _Copies(TorchDispatchMode):
+    """Counts the copies (``clone``, ``copy_``) that ATen runs inside the block."""
+
+    count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += func._overloadpacket in (torch.ops.aten.clone, torch.ops.aten.copy_)
+        return func(*args, **(kwargs or {}))
+
+
+def test_components_major_normalization_hands_the_mixing_gradients_it_reads_in_place(generator):
+    """The gradient of each mixing product ``(τ, (2l+1)·B·N)`` is a block of columns of one gradient (a view the
+    mixing's backward product reads without a copy), in a step that trains on forces too."""
+    level = AtomLevel((3,) * 4, max_sh=3, maxl=3, channels_out=3).to(torch.float64)
+    mixed = [
+        p.permute(1, 3, 0, 2).reshape(p.shape[1], -1).detach().requires_grad_(True)
+        for p in _parts(generator, torch.float64)
+    ]
+    out = level._soft_normalize_components_major(mixed, (2, 4))
+    weights = torch.randn(out.shape, generator=generator, dtype=torch.float64)
+    loss = ((weights * out).sum(-1) ** 2).sum()
+    with _Copies() as copies:
+        grads = torch.autograd.grad(loss, mixed, create_graph=True)
+    assert copies.count == 0  # no gradient is copied into another layout on its way to the products
+    total = sum(g.shape[-1] for g in grads)
+    for grad in grads:
+        assert grad.stride() == (total, 1)  # a column block of one (τ, Σ(2l+1)·B·N) gradient
+    second = torch.autograd.grad(sum((g * g).sum() for g in grads), mixed)
+    assert all(torch.isfinite(g).all() for g in second)
 
 
 @pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-13), (torch.float32, 3e-6)])
