@@ -92,26 +92,28 @@ def soft_cutoffs_all(cutoffs: Sequence[SoftCutoff], geometry: EdgeGeometry) -> l
 
 
 class _SigmoidStep(torch.autograd.Function):
-    r"""``mask · σ((ρ - r) / w)`` keeping only its inputs for the backward pass (which recomputes σ).
+    r"""``y = mask · σ((r_c - ρ) / w)`` for a 0/1 ``mask``, keeping its inputs and ``y`` for the backward pass.
 
-    Autograd would keep ``(ρ - r) / w`` and σ, two ``(B, C, N, N)`` tensors per level. The backward is made of
+    Autograd would keep ``(r_c - ρ) / w`` and σ, two ``(B, C, N, N)`` tensors per level; ``y`` is the output,
+    kept by whatever uses it anyway. With a 0/1 mask, :math:`\mathrm{mask}\,σ(1 - σ) = y (1 - y)`, so the
+    backward pass needs no sigmoid: with :math:`u = \bar y\, y (y - 1) / w` (:math:`= -\partial L/\partial z / w`),
+    :math:`\partial_ρ = \sum_c u`, :math:`\partial_{r_c} = -\sum u` and :math:`\partial_w = \sum u z`. Made of
     differentiable operations, so second derivatives (training on forces) work.
     """
 
     @staticmethod
     def forward(ctx, r: torch.Tensor, radius: torch.Tensor, width: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(r, radius, width, mask)
-        return mask * torch.sigmoid((radius - r) / width)
+        step = mask * torch.sigmoid((radius - r) / width)
+        ctx.save_for_backward(r, radius, width, step)
+        return step
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        r, radius, width, mask = ctx.saved_tensors
-        z = (radius - r) / width
-        sigma = torch.sigmoid(z)
-        grad_z = grad * mask * sigma * (1 - sigma) / width  # d/dz, already divided by w: dz/dρ = 1/w
-        grad_r = -grad_z.sum(-3, keepdim=True) if ctx.needs_input_grad[0] else None
-        grad_radius = grad_z.sum_to_size(radius.shape) if ctx.needs_input_grad[1] else None
-        grad_width = (-grad_z * z).sum_to_size(width.shape) if ctx.needs_input_grad[2] else None
+        r, radius, width, step = ctx.saved_tensors
+        scaled = grad * step * (step - 1) / width  # -dL/dz / w
+        grad_r = scaled.sum(-3, keepdim=True) if ctx.needs_input_grad[0] else None
+        grad_radius = scaled.sum_to_size(radius.shape).neg() if ctx.needs_input_grad[1] else None
+        grad_width = (scaled * ((radius - r) / width)).sum_to_size(width.shape) if ctx.needs_input_grad[2] else None
         return grad_r, grad_radius, grad_width, None
 
 

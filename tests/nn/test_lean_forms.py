@@ -186,6 +186,22 @@ def _first_and_second_derivatives(outputs, inputs):
     return [o.detach() for o in outputs] + [g.detach() for g in grads] + [s for s in second if s is not None]
 
 
+def test_sigmoid_step_equals_the_formula_with_first_and_second_derivatives(generator):
+    """``mask · σ((r_c - ρ) / w)`` with its derivatives written out (no sigmoid in the backward pass: y (1 - y))
+    against autograd's derivatives of the formula, a 0/1 mask with zeros in it (padding, i = j)."""
+    from cormorant_lab.nn._cutoff import _SigmoidStep
+
+    r = (3 * torch.rand(2, 1, 5, 5, generator=generator, dtype=torch.float64)).requires_grad_(True)
+    radius = (1 + torch.rand(3, 1, 1, generator=generator, dtype=torch.float64)).requires_grad_(True)
+    width = (0.1 + torch.rand(3, 1, 1, generator=generator, dtype=torch.float64)).requires_grad_(True)
+    mask = (torch.rand(2, 1, 5, 5, generator=generator) > 0.3).to(torch.float64)
+    inputs = [r, radius, width]
+    lean = _first_and_second_derivatives([_SigmoidStep.apply(r, radius, width, mask)], inputs)
+    plain = _first_and_second_derivatives([mask * torch.sigmoid((radius - r) / width)], inputs)
+    _assert_all_close(lean, plain)
+    assert torch.autograd.gradgradcheck(lambda *x: _SigmoidStep.apply(*x, mask), tuple(inputs))
+
+
 def _assert_all_close(lean, plain):
     assert len(lean) == len(plain)
     for a, b in zip(lean, plain, strict=True):
