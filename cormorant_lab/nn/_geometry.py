@@ -58,7 +58,11 @@ def edge_geometry(
     distances = torch.where(neighbour_mask, safe, torch.zeros_like(safe))
     # Stored with j innermost, so that the edge activations g_ij Y_ij come out in the layout (B, C, i, m, j) in which
     # the neighbour sum of the CG aggregate is a batched matrix product without copies (see _edge_level).
-    stacked = stacked_harmonics(max_sh, relative, coefficients=coefficients)  # (B, N, N, (L+1)²), every degree
+    # the directions from the distances just computed (not normalized again inside the harmonics): 0 off the
+    # neighbour pairs, where Y_0 stays and every l > 0 vanishes; where() passes those pairs no gradient
+    directions = torch.where(neighbour_mask.unsqueeze(-1), relative / safe.unsqueeze(-1), 0.0)
+    # r^l Y_l of a unit vector is Y_l: (B, N, N, (L+1)²), every degree
+    stacked = stacked_harmonics(max_sh, directions, normalize=False, coefficients=coefficients)
     stored = stacked.transpose(-1, -2).contiguous()  # (B, N, (L+1)², N): one copy for every degree
     parts = stored.split([2 * l + 1 for l in range(max_sh + 1)], dim=-2)
     harmonics = tuple(part.transpose(-1, -2) for part in parts)

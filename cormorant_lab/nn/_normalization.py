@@ -122,13 +122,16 @@ class _SoftNormalizeStacked(torch.autograd.Function):
         spread = _spread(root, degree_sum)  # (B, 1, N, M)
         cube = root.pow(3).mul_(-a)  # -a r³, (B, N, L+1)
         ctx.save_for_backward(x, degree_sum, root, spread, cube)
+        ctx.a = a
         # y stored in the standard layout whatever x's (the next level reads it channels first, in place)
         return torch.mul(x, spread, out=torch.empty(x.shape, dtype=x.dtype, device=x.device))
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         x, degree_sum, root, spread, cube = ctx.saved_tensors
-        return _SoftNormalizeGradient.apply(x, grad, degree_sum, root, spread, cube), None, None, None
+        # -3 a r² (3 a² r⁵ = (-a r³)(-3 a r²)): only for the second derivatives, when this pass is recorded
+        square = root.square().mul_(-3.0 * ctx.a) if torch.is_grad_enabled() else None
+        return _SoftNormalizeGradient.apply(x, grad, degree_sum, spread, cube, square), None, None, None
 
 
 class _SoftNormalizeGradient(torch.autograd.Function):
@@ -142,26 +145,27 @@ class _SoftNormalizeGradient(torch.autograd.Function):
         \partial_x = \bigl(3 a^2 r^5 (\bar y \cdot x)(h \cdot x) - a r^3 (h \cdot \bar y)\bigr) x
             - a r^3 (h \cdot x)\, \bar y - a r^3 (\bar y \cdot x)\, h
 
-    (from :math:`\partial r / \partial x = -a r^3 x`). ``r``, its spread and ``-a r³`` come from the forward pass:
-    constants here, their dependence on x is in the formula. Checked by ``gradcheck`` and ``gradgradcheck``.
+    (from :math:`\partial r / \partial x = -a r^3 x`). The spread of ``r``, ``-a r³`` (from the forward pass) and
+    ``-3 a r²`` (``None`` when this pass is not recorded: then no second derivative is taken) are constants here,
+    their dependence on x is in the formula. Checked by ``gradcheck`` and ``gradgradcheck``.
     """
 
     @staticmethod
-    def forward(ctx, x, grad, degree_sum, root, spread, cube):
-        dot = _block_dots(grad, x, degree_sum)  # ȳ · x
-        ctx.save_for_backward(x, grad, degree_sum, root, spread, cube, dot)
+    def forward(ctx, x, grad, degree_sum, spread, cube, square):
+        cube_dot = _block_dots(grad, x, degree_sum) * cube  # -a r³ (ȳ · x)
+        ctx.save_for_backward(x, grad, degree_sum, spread, cube, square, cube_dot)
         # x's term first: the result is laid out as x is (the atom level stores x components-major)
-        return torch.addcmul(x * _spread(dot * cube, degree_sum), grad, spread)
+        return torch.addcmul(x * _spread(cube_dot, degree_sum), grad, spread)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, h: torch.Tensor):
-        x, grad, degree_sum, root, spread, cube, dot = ctx.saved_tensors
+        x, grad, degree_sum, spread, cube, square, cube_dot = ctx.saved_tensors
         # h·x and h·ȳ per degree block: one product, one reduction and one matrix product for both
         h_x, h_grad = _block_dots(h, torch.stack([x, grad]), degree_sum).unbind(0)
-        # 3 a² r⁵ = 3 (-a r³)² / r
-        on_x = torch.addcmul(cube * h_grad, cube * cube * (3.0 / root), dot * h_x)
-        factors = torch.stack([on_x, cube * h_x, cube * dot], dim=-2) @ degree_sum.transpose(0, 1)  # (B, N, 3, M)
+        # 3 a² r⁵ (ȳ·x)(h·x) - a r³ (h·ȳ) = (-a r³ ȳ·x)(h·x)(-3 a r²) + (-a r³)(h·ȳ)
+        on_x = torch.addcmul(cube * h_grad, cube_dot * h_x, square)
+        factors = torch.stack([on_x, cube * h_x, cube_dot], dim=-2) @ degree_sum.transpose(0, 1)  # (B, N, 3, M)
         on_x, on_grad, on_h = (factors[..., k, :].unsqueeze(-3) for k in range(3))
         grad_x = torch.addcmul(torch.addcmul(x * on_x, grad, on_grad), h, on_h)
         grad_grad = torch.addcmul(h * spread, x, on_grad)

@@ -21,7 +21,7 @@ from cormorant_lab.nn import (
     species_features,
 )
 from cormorant_lab.nn._edge_level import degree_mask
-from cormorant_lab.so3 import SO3Vec, cg_aggregate, cg_product, random_rotation
+from cormorant_lab.so3 import SO3Vec, cg_aggregate, cg_product, random_rotation, spherical_harmonics_all
 
 
 def random_vec(batch_shape, channels, maxl, generator, dtype):
@@ -87,6 +87,28 @@ def test_normalization_maps_zero_to_zero_with_finite_gradient():
 
 
 # --- geometry, radial functions, cutoff ---------------------------------------------------------------------------
+def test_geometry_harmonics_are_those_of_the_pair_directions(generator):
+    """Y_l(r̂_ij) on neighbour pairs (against ``spherical_harmonics_all`` of the raw vectors), only Y_0 elsewhere
+    (i = j and padding, wherever the padding atoms sit), with finite first and second derivatives."""
+    positions = torch.randn(2, 5, 3, generator=generator, dtype=torch.float64)
+    positions[1, 4] = positions[1, 2]  # a padding atom on top of a real one
+    charges = torch.tensor([[6, 1, 8, 1, 1], [6, 6, 1, 0, 0]])
+    geometry = geometry_of(positions, charges)
+    relative = positions.unsqueeze(-2) - positions.unsqueeze(-3)
+    expected = spherical_harmonics_all(3, relative)
+    neighbours = geometry.neighbour_mask
+    for l, (got, want) in enumerate(zip(geometry.harmonics, expected, strict=True)):
+        assert torch.allclose(got[neighbours], want[neighbours], rtol=1e-13, atol=1e-14)
+        off = got[~neighbours]
+        assert torch.all(off == (1 / math.sqrt(4 * math.pi) if l == 0 else 0.0))
+    positions.requires_grad_(True)
+    harmonics = geometry_of(positions, charges).harmonics
+    (first,) = torch.autograd.grad(sum((y * y.detach()).sum() for y in harmonics), positions, create_graph=True)
+    (second,) = torch.autograd.grad(first.square().sum(), positions)
+    assert torch.isfinite(first).all() and torch.isfinite(second).all()
+    assert first[1, :3].abs().max() > 0 and first[1, 3:].abs().max() == 0  # padding: no gradient
+
+
 def test_geometry_masks_and_distances():
     positions = torch.tensor([[[0.0, 0, 0], [1.0, 0, 0], [0.0, 0, 0]]], dtype=torch.float64)
     charges = torch.tensor([[6, 1, 0]])
