@@ -217,11 +217,11 @@ def accelerator_forms(device: torch.device) -> bool:
 
 
 def _fused_fits(scalars: Sequence[torch.Tensor]) -> bool:
-    """Whether to form ``G`` of every degree at once (``ALL_DEGREES_AT_ONCE``, within ``FUSED_BYTES``)."""
+    """Whether to form ``G`` of every degree at once (``ALL_DEGREES_AT_ONCE``, within ``fused_bytes``)."""
     g = scalars[0]
     if not accelerator_forms(g.device):
         return False
-    return g.numel() * len(scalars) ** 2 * g.element_size() <= _cg_product.FUSED_BYTES
+    return g.numel() * len(scalars) ** 2 * g.element_size() <= _cg_product.fused_bytes(g.device)
 
 
 class _SeparableCoupledAll(torch.autograd.Function):

@@ -94,7 +94,7 @@ def iter_square_pieces(
     if not (
         ALL_ROWS_AT_ONCE
         and not a_all.is_complex()
-        and a_all.numel() * a_all.shape[-1] * a_all.element_size() <= _cg_product.FUSED_BYTES
+        and a_all.numel() * a_all.shape[-1] * a_all.element_size() <= _cg_product.fused_bytes(a_all.device)
         and [plan.l1 for plan in plans] == list(range(max_l + 1))
         and all(plan.padded is not None for plan in plans)
     ):

@@ -195,5 +195,14 @@ def test_default_forms_by_device_and_size(device, monkeypatch):
 
     assert forms() == (True, device != "cpu")
     monkeypatch.setattr(_cg_product, "FUSED_BYTES", 0)
+    monkeypatch.setattr(_cg_product, "ACCELERATOR_FUSED_BYTES", 0)
     monkeypatch.setattr(_cg_aggregate, "ALL_DEGREES_AT_ONCE", "always")
     assert forms() == (False, False)
+
+
+def test_size_limit_of_the_fused_forms_by_device():
+    """A CPU keeps the fused forms' temporaries cache-sized; an accelerator takes them at the batches it trains on
+    (G of every degree at batch 512 × 18 atoms, 10 channels, float32: 106 MiB)."""
+    g_bytes = 512 * 10 * 18 * 16 * 18 * 4
+    assert _cg_product.fused_bytes(torch.device("cpu")) < g_bytes <= _cg_product.fused_bytes(torch.device("cuda"))
+    assert _cg_product.fused_bytes(torch.device("meta")) == _cg_product.ACCELERATOR_FUSED_BYTES
