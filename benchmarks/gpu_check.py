@@ -148,17 +148,23 @@ def throughput(
     return rows
 
 
-def aggregate_forms(device: torch.device, batch: int, steps: int, small: bool) -> list[dict]:
-    """Steps/s (eager) with the separable aggregate every degree at once and degree by degree, both presets."""
-    from cormorant_lab.so3 import _cg_aggregate
-
-    rows = []
+def both_presets(device: torch.device, batch: int, small: bool):
+    """``(preset, model, positions, charges)`` for qm9 and md17: a batch of ``batch`` molecules of 18 atoms."""
     for preset in ("qm9", "md17"):
         model = build(preset, device, small)
         positions, charges = random_molecules(
             batch, 18, species=model.species, dtype=torch.float32, device=device,
             generator=torch.Generator().manual_seed(batch),
         )  # fmt: skip
+        yield preset, model, positions, charges
+
+
+def aggregate_forms(device: torch.device, batch: int, steps: int, small: bool) -> list[dict]:
+    """Steps/s (eager) with the separable aggregate every degree at once and degree by degree, both presets."""
+    from cormorant_lab.so3 import _cg_aggregate
+
+    rows = []
+    for preset, model, positions, charges in both_presets(device, batch, small):
         for all_degrees in (True, False):
             with _cg_aggregate.all_degrees_at_once("always" if all_degrees else "never"):
                 rate = steps_per_second(model, positions, charges, preset == "md17", True, steps)
@@ -224,12 +230,7 @@ def kernels_per_step(device: torch.device, batch: int, small: bool) -> list[dict
     README gives, made on a CPU). A failure is written into the row, not raised: the rest of the check still runs.
     """
     rows = []
-    for preset in ("qm9", "md17"):
-        model = build(preset, device, small)
-        positions, charges = random_molecules(
-            batch, 18, species=model.species, dtype=torch.float32, device=device,
-            generator=torch.Generator().manual_seed(batch),
-        )  # fmt: skip
+    for preset, model, positions, charges in both_presets(device, batch, small):
         step = training_step(model, positions, charges, preset == "md17", True)
         row: dict = {"preset": preset, "batch": batch}
         try:
