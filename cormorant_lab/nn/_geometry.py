@@ -33,7 +33,8 @@ class EdgeGeometry:
     neighbour_mask: torch.Tensor  # (B, N, N) bool: both real and |r_ij| > 0
     distances: torch.Tensor  # (B, N, N) |r_ij| where neighbour_mask, else 0
     safe_distances: torch.Tensor  # (B, N, N) |r_ij| where neighbour_mask, else 1 (for r^-k without NaN)
-    harmonics: tuple[torch.Tensor, ...]  # Y_l(r_ij_hat), l = 0..max_sh, each (B, N, N, 2l+1), stored as (B, N, 2l+1, N)
+    # Y_l(r_ij_hat) on neighbour pairs (only Y_0 elsewhere), l = 0..max_sh, each (B, N, N, 2l+1), stored (B, N, 2l+1, N)
+    harmonics: tuple[torch.Tensor, ...]
     stacked_harmonics: torch.Tensor | None = None  # (B, N, (max_sh+1)², N): every degree; harmonics are its views
 
     @property
