@@ -153,7 +153,11 @@ class _SquareCoupledAll(torch.autograd.Function):
         grad_outer = (grad_blocks[0] if len(grad_blocks) == 1 else torch.cat(grad_blocks, dim=-1)).unflatten(
             -1, (width, width)
         )  # (..., K, K)
-        grad_a = ((grad_outer + grad_outer.transpose(-1, -2)) @ a.unsqueeze(-1)).squeeze(-1)
+        if len(matrices) > 1 and not torch.is_grad_enabled():
+            # a CPU's path, not recorded: (Ḡ + Ḡᵀ) a as Ḡ a + aᵀ Ḡ, no transposed sum of Ḡ (~4% of a qm9 step there)
+            grad_a = (grad_outer @ a.unsqueeze(-1)).squeeze(-1) + (a.unsqueeze(-2) @ grad_outer).squeeze(-2)
+        else:  # an accelerator's path, or a recorded backward pass (forces): fewer kernels
+            grad_a = ((grad_outer + grad_outer.transpose(-1, -2)) @ a.unsqueeze(-1)).squeeze(-1)
         return grad_a, None, *(None for _ in matrices)
 
 

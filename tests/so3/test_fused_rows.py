@@ -36,12 +36,14 @@ def graph_node_names(tensors) -> set[str]:
 
 
 def derivatives(pieces, inputs, generator):
-    """A random linear functional of ``pieces``, its gradient, and the gradient of that gradient's square norm."""
+    """A random linear functional of ``pieces``, its gradient (recorded, and not: the backward passes may take
+    other forms then), and the gradient of that gradient's square norm."""
     weights = [torch.randn(p.shape, generator=generator, dtype=p.dtype) for p in pieces]
     value = sum((w * p).sum() for w, p in zip(weights, pieces, strict=True))
+    plain = torch.autograd.grad(value, inputs, retain_graph=True)
     first = torch.autograd.grad(value, inputs, create_graph=True)
     second = torch.autograd.grad(sum(g.square().sum() for g in first), inputs)
-    return first, second
+    return (*first, *plain), second
 
 
 def assert_close(xs, ys, rtol=1e-12):
