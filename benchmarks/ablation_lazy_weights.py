@@ -7,18 +7,21 @@ levels) of their initialization after 20 epochs; the reference mode's move 75-95
 
 ``--multiplier C``: the default preset trained with every weight matrix (``--which``: those whose name contains one
 of the comma-separated fragments) reparametrized as ``W = C·V`` (``torch.nn.utils.parametrize``; V starts at
-``W_0 / C``, so the function at initialization is the preset's): Adam's steps on V move W C times as far, relative
-to its size. Prints the test MAE after epochs 1, 2, 5 and 20, as ``learning_per_epoch.py`` does.
+``W_0 / C``, so the function at initialization is the preset's; ``FRAGMENT:C`` gives a group its own C): Adam's
+steps on V move W C times as far, relative to its size. ``--overrides``: the preset's constructor options, as in
+``learning_per_epoch.py``. Prints the test MAE after epochs 1, 2, 5 and 20, as ``learning_per_epoch.py`` does.
 
 Usage (one thread; about one CPU minute per run)::
 
     python -W ignore benchmarks/ablation_lazy_weights.py --displacement default
     python -W ignore benchmarks/ablation_lazy_weights.py --multiplier 10 [--which edge_levels] [--seed 0]
+    python -W ignore benchmarks/ablation_lazy_weights.py --multiplier 3 --overrides '{"num_cg_levels": 3, ...}'
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -77,19 +80,20 @@ class _Multiplier(torch.nn.Module):
 
 
 def multiplied(factor: float, which: str, seed: int) -> list[tuple[int, float, float]]:
+    """``which``: comma-separated name fragments (``all``: every weight matrix), each optionally ``FRAGMENT:C``."""
     build = lpe.build
+    spec = [(part.split(":")[0], float(part.split(":")[1]) if ":" in part else factor) for part in which.split(",")]
 
     def build_multiplied(name: str, seed: int) -> torch.nn.Module:
         model = build(name, seed)
-        targets = [
-            (module, key)
-            for prefix, module in model.named_modules()
-            for key, value in list(module.named_parameters(recurse=False))
-            if value.dim() >= 2 and (which == "all" or any(part in f"{prefix}.{key}" for part in which.split(",")))
-        ]
-        for module, key in targets:
-            parametrize.register_parametrization(module, key, _Multiplier(factor))
-        print(f"  {len(targets)} weight tensors reparametrized as {factor} V", flush=True)
+        count = 0
+        for prefix, module in list(model.named_modules()):
+            for key, value in list(module.named_parameters(recurse=False)):
+                chosen = [c for part, c in spec if value.dim() >= 2 and (part == "all" or part in f"{prefix}.{key}")]
+                if chosen:
+                    parametrize.register_parametrization(module, key, _Multiplier(chosen[0]))
+                    count += 1
+        print(f"  {count} weight tensors reparametrized as C·V ({which})", flush=True)
         return model
 
     lpe.build = build_multiplied
@@ -105,8 +109,10 @@ def main() -> None:
     parser.add_argument("--multiplier", type=float)
     parser.add_argument("--which", default="all", help="name fragments of the weights to reparametrize (default all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overrides", default="{}", help="constructor arguments of the default preset (JSON)")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    lpe.OVERRIDES.update(json.loads(args.overrides))
     if args.displacement:
         displacement(args.displacement, args.seed)
     if args.multiplier:
