@@ -27,12 +27,17 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from cormorant_lab.checks import random_molecules
-from cormorant_lab.nn import Cormorant
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_model import count_kernels, make_step  # noqa: E402
+
+from cormorant_lab.checks import random_molecules  # noqa: E402
+from cormorant_lab.nn import Cormorant  # noqa: E402
 
 TINY = dict(num_cg_levels=1, maxl=1, max_sh=1, num_channels=2, mlp_width=8, num_mixed=4)
 
@@ -58,23 +63,8 @@ def build(preset: str, device: torch.device, small: bool) -> Cormorant:
     return model
 
 
-def training_step(model: Cormorant, positions, charges, forces: bool, train_forces: bool):
-    """One step as a closure: qm9's energy loss, or md17's energies and forces (the forces' graph kept)."""
-
-    def step():
-        model.zero_grad(set_to_none=True)
-        if forces:
-            energy, force = model.energy_and_forces(positions, charges, create_graph=train_forces)
-            if train_forces:
-                (energy.square().sum() + force.square().sum()).backward()
-        else:
-            model(positions, charges).square().sum().backward()
-
-    return step
-
-
 def steps_per_second(model: Cormorant, positions, charges, forces: bool, train_forces: bool, steps: int) -> float:
-    step = training_step(model, positions, charges, forces, train_forces)
+    step = make_step(model, positions, charges, forces, train_forces)  # bench_model's step: the same losses
     for _ in range(2):  # warm-up (and compilation)
         step()
     synchronize(positions.device)
@@ -231,7 +221,7 @@ def kernels_per_step(device: torch.device, batch: int, small: bool) -> list[dict
     """
     rows = []
     for preset, model, positions, charges in both_presets(device, batch, small):
-        step = training_step(model, positions, charges, preset == "md17", True)
+        step = make_step(model, positions, charges, preset == "md17", train_forces=True)
         row: dict = {"preset": preset, "batch": batch}
         try:
             row.update(_count_launches(step, device))
@@ -250,12 +240,6 @@ def _count_launches(step, device: torch.device) -> dict:
         step()
     synchronize(device)
     if device.type != "cuda":
-        import sys
-        from pathlib import Path
-
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from bench_model import count_kernels
-
         return {"counted": "leaf non-view ATen operations", "kernels": count_kernels(step)[0]}
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         step()
