@@ -189,7 +189,8 @@ class AtomLevel(nn.Module):
         )
         yield from ((l, piece.movedim(0, -3)) for l, piece in square)
         if isinstance(edges, SeparableEdges):
-            # (B, C, N, (L+1)²); one copy when the previous level left its parts components-major, not one per product
+            # (B, C, N, (L+1)²), contiguous: no copy after a soft-normalized level (its output is stored so); else one
+            # copy here, not one in each of the aggregate's batched products that read it
             f_all = stacked.transpose(-2, -3).contiguous()
             chunk = COMPONENTS_PER_CHUNK if lean else None
             own_edges = own and len(edges.scalars) == self.max_sh + 1
@@ -257,37 +258,24 @@ class AtomLevel(nn.Module):
         parts = [part.transpose(-2, -3) for part in channels_first]  # (B, N, τ'_l, 2l+1)
         return self.normalize(SO3Vec(parts, basis=atoms.basis))
 
-    def _soft_normalize_all(self, channels_first: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-        """:meth:`_soft_normalize_stacked` as the parts ``(B, N, τ, 2l+1)`` (views)."""
-        normalized = self._soft_normalize_stacked(channels_first)
-        return [part.transpose(-2, -3) for part in normalized.split([p.shape[-1] for p in channels_first], dim=-1)]
-
     def _soft_normalize_components_major(self, mixed: Sequence[torch.Tensor], shape: tuple[int, ...]) -> torch.Tensor:
-        """:meth:`_soft_normalize_stacked` of the mixing's products ``(τ, (2l+1)·B·N)`` as they come.
+        r"""``self.normalize`` (:func:`~cormorant_lab.nn.soft_normalize`, degree by degree) of every degree at once.
 
-        They are concatenated as they are stored, components-major: ``(τ, Σ(2l+1)·B·N)``, seen as
-        ``(B, τ, N, Σ(2l+1))`` without a copy. The gradient of each product is then a block of columns of one
-        gradient, which the mixing's backward products read in place (concatenated along m, channels first,
-        each would be copied back into its matrix first). The same numbers as :meth:`_soft_normalize_stacked`.
+        :math:`F_{i,l} / \sqrt{1 + q_{i,l}}` with :math:`q_{i,l} = \frac{1}{\tau} \sum_{c, m} F_{i,l,c,m}^2` (with the
+        normalization's constants, ``scale`` κ and ``epsilon`` ε: :math:`\sqrt{\varepsilon + q/\kappa^2}`), of the
+        mixing's products ``(τ, (2l+1)·B·N)`` (one τ) as they come. They are concatenated as they are stored,
+        components-major, ``(τ, Σ(2l+1)·B·N)``, and seen as ``(B, τ, N, Σ(2l+1))`` without a copy: the gradient of
+        each product is then a block of columns of one gradient, which the mixing's backward products read in place.
+        The squares are summed over c, and the sum over the m of each degree is one product with the 0/1 matrix
+        ``_degree_sum`` ``(Σ(2l+1), L+1)``; its transpose spreads the factors back over m, and one multiplication
+        scales every degree (:func:`~cormorant_lab.nn._normalization.soft_normalize_stacked`, its derivatives written
+        out). Returns the degrees concatenated, ``(B, τ, N, Σ(2l+1))``, channels first, in the standard layout;
+        tested equal to ``self.normalize`` degree by degree, first and second derivatives included
+        (``tests/nn/test_lean_forms.py``).
         """
         stacked = cat_split_backward(list(mixed), dim=-1)  # (τ, Σ(2l+1)·B·N); its gradient one split
         components = len(mixed) ** 2  # Σ(2l+1), l = 0..L
         x = _from_components_major(stacked.unflatten(-1, (components, *shape)))  # (B, τ, N, Σ(2l+1)), a view
-        return soft_normalize_stacked(x, self._degree_sum, self.normalize.scale, self.normalize.epsilon)
-
-    def _soft_normalize_stacked(self, channels_first: Sequence[torch.Tensor]) -> torch.Tensor:
-        r"""``self.normalize`` (:func:`~cormorant_lab.nn.soft_normalize`, degree by degree) of every degree at once.
-
-        :math:`F_{i,l} / \sqrt{1 + q_{i,l}}` with :math:`q_{i,l} = \frac{1}{\tau} \sum_{c, m} F_{i,l,c,m}^2` (with the
-        normalization's constants, ``scale`` κ and ``epsilon`` ε: :math:`\sqrt{\varepsilon + q/\kappa^2}`): the
-        parts ``(B, τ, N, 2l+1)`` (one τ) are concatenated over m, squared and summed over c, and the sum over
-        the m of each degree is one product with the 0/1 matrix ``_degree_sum`` ``(Σ(2l+1), L+1)``; its transpose
-        spreads the factors back over m, and one multiplication scales every degree
-        (:func:`~cormorant_lab.nn._normalization.soft_normalize_stacked`, its derivatives written out). Returns the
-        degrees concatenated, ``(B, τ, N, Σ(2l+1))``, channels first; tested equal to ``self.normalize`` degree by
-        degree, first and second derivatives included (``tests/nn/test_lean_forms.py``).
-        """
-        x = cat_split_backward(list(channels_first), dim=-1)  # (B, τ, N, Σ(2l+1)); its gradient one split
         return soft_normalize_stacked(x, self._degree_sum, self.normalize.scale, self.normalize.epsilon)
 
 

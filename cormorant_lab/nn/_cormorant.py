@@ -43,7 +43,6 @@ from torch import nn
 from ..so3 import SO3Vec, harmonics_coefficients
 from ._constants import ExactConstant, degree_sum_matrix
 from ._cormorant_cg import CormorantCG, edge_functions_at_once
-from ._edge_level import EdgeLevel
 from ._geometry import EdgeGeometry, edge_geometry
 from ._input import InputLinear, InputMPNN, species_features
 from ._model_inputs import as_tensor_inputs, prepare_inputs
@@ -336,7 +335,7 @@ class Cormorant(nn.Module):
         features = species_features(charges, self._species, self.charge_power, self.charge_scale, positions.dtype)
         # the radial functions and cutoffs of the message-passing input and of every level, at once (fewer kernels)
         mpnn = self.input_layer.message_layers if isinstance(self.input_layer, InputMPNN) else []
-        edge_levels = [cast(EdgeLevel, level) for level in self.cormorant_cg.edge_levels]
+        edge_levels = self.cormorant_cg.edge_modules
         radials, cutoffs = edge_functions_at_once(
             [layer.radial for layer in mpnn] + [level.radial for level in edge_levels],
             [layer.cutoff for layer in mpnn] + [level.cutoff for level in edge_levels],

@@ -90,6 +90,11 @@ class CormorantCG(nn.Module):
         """Channels per degree of each level's atom activations."""
         return [cast(AtomLevel, level).channels_out for level in self.atom_levels]
 
+    @property
+    def edge_modules(self) -> list[EdgeLevel]:
+        """The edge levels, typed (each with its ``radial`` functions and ``cutoff``)."""
+        return [cast(EdgeLevel, level) for level in self.edge_levels]
+
     def forward(
         self,
         atoms: SO3Vec,
@@ -109,7 +114,7 @@ class CormorantCG(nn.Module):
         """
         atom_levels, edge_levels = [], []
         scalars: list = []
-        edge_modules = [cast(EdgeLevel, level) for level in self.edge_levels]
+        edge_modules = self.edge_modules
         if functions is None:
             functions = edge_functions_at_once(
                 [level.radial for level in edge_modules], [level.cutoff for level in edge_modules], geometry

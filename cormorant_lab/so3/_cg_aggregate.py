@@ -185,7 +185,7 @@ def _check_separable(scalars: Sequence[torch.Tensor], harmonics: Sequence[torch.
             )
 
 
-# When to form G of every degree at once (``_SeparableCoupledAll``, if it fits ``FUSED_BYTES``): "auto", off a CPU
+# When to form G of every degree at once (``_SeparableCoupledAll``, if it fits ``fused_bytes``): "auto", off a CPU
 # only; "always"; "never". On a CPU the degree-by-degree form is faster: its temporaries, one degree's G at a time,
 # stay in cache, where the every-degree G of a qm9 batch (10.6 MB) streams through memory; the step measured 9–25%
 # (qm9) and 16–31% (md17 forces) slower with it (benchmarks/bench_fused_forms.py). On an accelerator, where each
@@ -235,7 +235,7 @@ class _SeparableCoupledAll(torch.autograd.Function):
     product (3.4 times the arithmetic of one per row at l <= 3, on a small matrix: an accelerator's trade). ``Y``
     comes stacked, ``(*, N, (L1+1)², N)``, and gets one gradient. Autograd keeps g, Y and f (and G when no forces
     need its gradient recorded). The backward is made of differentiable operations (second derivatives: forces).
-    Used when G is small (``FUSED_BYTES``) and the device asks for it (``ALL_DEGREES_AT_ONCE``); tested equal to
+    Used when G is small (``_cg_product.fused_bytes``) and the device asks for it (``ALL_DEGREES_AT_ONCE``); tested equal to
     the degree-by-degree form (``tests/so3/test_fused_rows.py``).
     """
 

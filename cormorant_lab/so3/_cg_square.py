@@ -112,7 +112,7 @@ def iter_square_pieces(
     return iter_pieces(plans, lambda plan: rows[plan.l1])
 
 
-# The square's rows all at once (``_SquareCoupledAll``) when the outer product fits ``FUSED_BYTES``; False: one row at
+# The square's rows all at once (``_SquareCoupledAll``) when the outer product fits ``fused_bytes``; False: one row at
 # a time (``benchmarks/bench_fused_forms.py`` compares the two: as fast on a CPU, ~250 fewer operations per md17 step).
 # Where the accelerator forms are on (``_cg_aggregate.accelerator_forms``: off a CPU), every row's coupling is one
 # product with the block-diagonal ``all_rows_matrix`` (fewer kernels, 4.6 times the arithmetic of that product at
@@ -130,7 +130,7 @@ class _SquareCoupledAll(torch.autograd.Function):
     output). The backward is one product per matrix, one concatenation and one batched product,
     :math:`\partial a = (\bar G + \bar G^\top) a` with :math:`\bar G` the gradient of the outer product,
     instead of a product, a slice and two reductions per row; it is made of differentiable operations (second
-    derivatives: forces). Autograd keeps ``a`` only. Used when the outer product is small (``FUSED_BYTES``);
+    derivatives: forces). Autograd keeps ``a`` only. Used when the outer product is small (``fused_bytes``);
     tested equal to the row-by-row form.
     """
 

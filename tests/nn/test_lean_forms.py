@@ -39,25 +39,27 @@ def test_all_degrees_at_once_equal_the_module_with_first_and_second_derivatives(
     def textbook(parts):  # soft_normalize of one degree at a time, parts (B, N, τ, 2l+1)
         return level.normalize(SO3Vec([part.transpose(-2, -3) for part in parts])).parts
 
-    def components_major(parts):  # the mixing's products as the level makes them, (τ, (2l+1)·B·N) per l
-        batch, _, atoms, _ = parts[0].shape
-        mixed = [part.permute(1, 3, 0, 2).reshape(part.shape[1], -1) for part in parts]
-        out = level._soft_normalize_components_major(mixed, (batch, atoms))  # (B, τ, N, Σ(2l+1))
-        assert out.is_contiguous()  # the next level reads it channels first in place
-        return [o.transpose(-2, -3) for o in out.split([2 * l + 1 for l in range(len(parts))], dim=-1)]
-
     results = []
-    for form in (level._soft_normalize_all, components_major, textbook):
+    for form in (lambda parts: _normalize_all(level, parts), textbook):
         out = form(parts)
         loss = sum(((w * o).sum(dim=(-2, -1)) ** 2).sum() for w, o in zip(weights, out, strict=True))
         grads = torch.autograd.grad(loss, parts, create_graph=True)
         second = torch.autograd.grad(sum((g * g).sum() for g in grads), parts)
         results.append([o.detach() for o in out] + [g.detach() for g in grads] + list(second))
-    for lean_result in results[:-1]:
-        for lean, textbook in zip(lean_result, results[-1], strict=True):
-            assert lean.shape == textbook.shape
-            # relative to each tensor's scale: the forms sum in different orders (round-off ~1e-16 of the largest)
-            assert (lean - textbook).abs().max() <= 1e-13 * textbook.abs().max()
+    for lean, textbook in zip(*results, strict=True):
+        assert lean.shape == textbook.shape
+        # relative to each tensor's scale: the forms sum in different orders (round-off ~1e-16 of the largest)
+        assert (lean - textbook).abs().max() <= 1e-13 * textbook.abs().max()
+
+
+def _normalize_all(level: AtomLevel, parts: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The level's normalization of every degree at once, as its forward pass calls it: parts channels first
+    ``(B, τ, N, 2l+1)`` → the mixing's products ``(τ, (2l+1)·B·N)`` → the normalized parts ``(B, N, τ, 2l+1)``."""
+    batch, _, atoms, _ = parts[0].shape
+    mixed = [part.permute(1, 3, 0, 2).reshape(part.shape[1], -1) for part in parts]
+    out = level._soft_normalize_components_major(mixed, (batch, atoms))  # (B, τ, N, Σ(2l+1))
+    assert out.is_contiguous()  # the next level reads it channels first in place
+    return [o.transpose(-2, -3) for o in out.split([2 * l + 1 for l in range(len(parts))], dim=-1)]
 
 
 class _Copies(TorchDispatchMode):
@@ -98,14 +100,14 @@ def test_all_degrees_at_once_are_covariant_and_bounded(dtype, tolerance, generat
     rotation = random_rotation(generator=generator, dtype=torch.float64)
     rotated = [p @ wigner_d(l, rotation).T.to(dtype) for l, p in enumerate(parts)]
     for l, (out, out_rotated) in enumerate(
-        zip(level._soft_normalize_all(parts), level._soft_normalize_all(rotated), strict=True)
+        zip(_normalize_all(level, parts), _normalize_all(level, rotated), strict=True)
     ):
         expected = out @ wigner_d(l, rotation).T.to(dtype)
         assert (out_rotated - expected).abs().max() <= tolerance * expected.abs().max()
         # afterwards q = mean_c ||F_c||² < 1 (the input's q is ~900 per degree here)
         assert (out.pow(2).sum(dim=(-2, -1)) / out.shape[-2]).max() < 1
     assert torch.equal(
-        level._soft_normalize_all([torch.zeros_like(p) for p in parts])[2], torch.zeros(2, 4, 3, 5, dtype=dtype)
+        _normalize_all(level, [torch.zeros_like(p) for p in parts])[2], torch.zeros(2, 4, 3, 5, dtype=dtype)
     )
 
 
