@@ -3,7 +3,10 @@
 ``--displacement``: the relative distance ``|W_t - W_0| / |W_0|`` of each group of weight matrices (each level's atom
 mixing, each edge level, the head) after epochs 1, 2, 5, 10 and 20 of ``learning_per_epoch.py``'s recipe and data
 (seed 0), for the model named. The default md17 preset's weights stay within ~8% (atom mixing, head) to ~16% (edge
-levels) of their initialization after 20 epochs; the reference mode's move 75-95% (atom mixing, head) in 10.
+levels) of their initialization after 20 epochs; the reference mode's move 75-95% (atom mixing, head) in 10. (That
+was the preset of four levels of 10 channels; since 2026-12-07 the preset itself stores its level weights as
+``W / 2`` (``weight_multiplier=2``), and a ``--multiplier`` here multiplies on top of it; ``--overrides
+'{"weight_multiplier": 1, ...}'`` starts from the plain weights.)
 
 ``--multiplier C``: the default preset trained with every weight matrix (``--which``: those whose name contains one
 of the comma-separated fragments) reparametrized as ``W = C·V`` (``torch.nn.utils.parametrize``; V starts at

@@ -84,6 +84,7 @@ class AtomLevel(nn.Module):
         normalization_scale: float = 1.0,
         normalization_epsilon: float = 1.0,
         block_gain: Sequence[float] = (1.0, 1.0, 1.0),
+        weight_multiplier: float = 1.0,
     ):
         super().__init__()
         if len(set(atom_channels)) != 1:
@@ -92,7 +93,9 @@ class AtomLevel(nn.Module):
         self.max_sh = int(max_sh)
         combined = _combined_channels(self.atom_channels, self.max_sh, int(maxl))
         self.maxl = len(combined) - 1  # degrees above what the products can reach are dropped
-        self.mix = SO3Linear(combined, channels_out, gain=gain, init=weight_init)  # over the full bracket
+        self.mix = SO3Linear(  # over the full bracket
+            combined, channels_out, gain=gain, init=weight_init, multiplier=weight_multiplier
+        )
         self.normalize = CovariantNormalization(normalization, normalization_scale, normalization_epsilon)
         in_degrees, channels = len(self.atom_channels), self.atom_channels[0]
         square = output_channels(channels, in_degrees - 1, in_degrees - 1, self.maxl)
@@ -117,8 +120,9 @@ class AtomLevel(nn.Module):
         for l, expansion in enumerate(cg_square_expansion(channels, in_degrees - 1, self.maxl)):
             start, _ = cast(tuple[int, int], self._square_columns[l])
             after = self.mix.weights[l].shape[1] - start - expansion.shape[0]
-            # W_l @ fold_l = [W_own | W_square E_l | W_rest]: the fold as one product (identity on the other columns)
-            fold = torch.block_diag(torch.eye(start), expansion, torch.eye(after))
+            # W_l @ fold_l = [W_own | W_square E_l | W_rest]: the fold as one product (identity on the other columns),
+            # times the multiplier C (W_l = C·V_l, exact for C a power of two), which then costs no operation
+            fold = torch.block_diag(torch.eye(start), expansion, torch.eye(after)) * self.mix.multiplier
             self.register_buffer(f"_fold_{l}", fold.to(torch.get_default_dtype()), persistent=False)
         # The 0/1 matrix that sums the components m of each degree l (the parts concatenated): (Σ(2l+1), maxl+1).
         degree_sum = degree_sum_matrix(self.maxl).to(torch.get_default_dtype())
@@ -131,11 +135,15 @@ class AtomLevel(nn.Module):
     def folded_weights(self) -> list[torch.Tensor]:
         """``W_l`` with the square's columns folded, ``W_l E_l``: weights for ``[F ⊕ cg_square(F) ⊕ ΣG⊗F]``.
 
-        One product per degree with the constant ``diag(I, E_l, I)`` (exact: the identity blocks copy the other
-        columns, every other term is an exact zero), not a split, a product and a concatenation.
+        One product per degree with the constant ``C·diag(I, E_l, I)`` (exact: the identity blocks copy the other
+        columns, every other term is an exact zero), not a split, a product and a concatenation; ``C`` is the
+        mixing's ``multiplier`` (``W_l = C·V_l``, :class:`~cormorant_lab.nn.SO3Linear`), folded in for free.
         """
+        multiplier = self.mix.multiplier
         return [
-            weight if self._square_columns[l] is None else weight @ getattr(self, f"_fold_{l}")
+            (weight if multiplier == 1.0 else weight * multiplier)
+            if self._square_columns[l] is None
+            else weight @ getattr(self, f"_fold_{l}")
             for l, weight in enumerate(self.mix.weights)
         ]
 

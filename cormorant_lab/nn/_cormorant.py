@@ -98,6 +98,9 @@ class Cormorant(nn.Module):
             normalization ``F_l / sqrt(ε + mean_c ||F_{l,c}||² / κ²)`` (default 1 and 1; issue 11's ablations).
         head_level_gain: factor on the head's initial weights for each level's invariants (per level).
         block_gain: factors on the initial atom-mixing weights of the bracket's blocks ``F``, ``F ⊗ F``, ``Σ G ⊗ F``.
+        weight_multiplier: C of every atom- and edge-level weight matrix, stored as ``V = W / C`` and used as
+            ``W = C·V`` (same function at initialization, C times larger steps relative to W under Adam; the md17
+            preset's 2).
         solid_harmonics: edge harmonics ``r^l Y_l(r̂)`` (the reference's, up to its constant factor) instead of
             ``Y_l(r̂)``.
         activation: of the MLPs.
@@ -164,6 +167,7 @@ class Cormorant(nn.Module):
         normalization_epsilon: float = 1.0,
         head_level_gain: float | Sequence[float] = 1.0,
         block_gain: Sequence[float] = (1.0, 1.0, 1.0),
+        weight_multiplier: float = 1.0,
         solid_harmonics: bool = False,
     ):
         super().__init__()
@@ -227,6 +231,7 @@ class Cormorant(nn.Module):
             normalization_scale=scales[1:],
             normalization_epsilon=normalization_epsilon,
             block_gain=tuple(block_gain),
+            weight_multiplier=weight_multiplier,
             **cutoff,
         )
         self.max_sh = max(per_level["max_sh"])

@@ -49,6 +49,7 @@ class CormorantCG(nn.Module):
         normalization_scale: Sequence[float] = (1.0,),
         normalization_epsilon: float = 1.0,
         block_gain: Sequence[float] = (1.0, 1.0, 1.0),
+        weight_multiplier: float = 1.0,
     ):
         super().__init__()
         num_levels = len(maxl)
@@ -67,6 +68,7 @@ class CormorantCG(nn.Module):
                     soft_cut_rad=soft_cut_rad[s],
                     soft_cut_width=soft_cut_width[s],
                     hard_cut_rad=hard_cut_rad[s],
+                    weight_multiplier=weight_multiplier,
                 )
             )
             atom_level = AtomLevel(
@@ -80,6 +82,7 @@ class CormorantCG(nn.Module):
                 normalization_scale=normalization_scale[min(s, len(normalization_scale) - 1)],
                 normalization_epsilon=normalization_epsilon,
                 block_gain=block_gain,
+                weight_multiplier=weight_multiplier,
             )
             self.atom_levels.append(atom_level)
             atom_channels = atom_level.channels_out

@@ -20,7 +20,11 @@ The covariant edge activations are :math:`G^{s,l}_{ij} = g^{s,l}_{ij}\, Y_l(\hat
 
 Initialization: the edge weights are normal with variance 1/fan-in (std ≈ 0.11 at level 2 of the presets). The
 reference scaled its complex edge weights too, but by ``1 / max(τ_in, τ_out)``: real and imaginary parts
-:math:`\mathcal N(0, 1)/\max(\tau_{in}, \tau_{out})`, std ≈ 0.015 at its τ_in = 66.
+:math:`\mathcal N(0, 1)/\max(\tau_{in}, \tau_{out})`, std ≈ 0.015 at its τ_in = 66. With ``weight_multiplier``
+:math:`C` the weights are stored as :math:`V = W / C` and the level computes with :math:`W = C\,V` (as
+:class:`~cormorant_lab.nn.SO3Linear`'s ``multiplier``): Adam's steps then move :math:`W` :math:`C` times as far
+relative to its size. The factor is applied to the mask, :math:`\mu \odot (C V x) = (C \mu) \odot (V x)`, one
+multiplication of a ``(B, C, N²)`` tensor whatever the number of weight matrices.
 
 Memory: the inputs of :math:`W_{\text{edge}}` are ``(B, inputs, N²)``, the largest tensor of the level. By default
 autograd keeps them, concatenated, for one product with :math:`[W_{\text{shared}} \mid \mathrm{diag}(W_l)]`
@@ -154,18 +158,24 @@ class EdgeLevel(nn.Module):
         soft_cut_rad: float = 1.73,
         soft_cut_width: float = 0.2,
         hard_cut_rad: float = 1.73,
+        weight_multiplier: float = 1.0,
     ):
         super().__init__()
+        if not weight_multiplier > 0:
+            raise ValueError(f"weight_multiplier must be positive, got {weight_multiplier!r}")
         self.channels, self.max_sh = int(channels), int(max_sh)
+        self.weight_multiplier = float(weight_multiplier)
         self.register_buffer("_degree_mask", degree_mask(len(atom_channels) - 1), persistent=False)  # dot products
         self.radial = RadialPolyTrig(basis_set)
         num_shared = sum(atom_channels) + self.radial.num_functions
         previous = list(previous_channels)[: self.max_sh + 1]
         # The dot products and radial functions feed every output degree: one weight block serves all l.
-        fan_in = num_shared + max(previous, default=0)
-        self.shared = nn.Parameter(torch.randn(num_shared, (self.max_sh + 1) * self.channels) / math.sqrt(fan_in))
+        fan_in, stored = num_shared + max(previous, default=0), self.weight_multiplier  # V = W / C
+        self.shared = nn.Parameter(
+            torch.randn(num_shared, (self.max_sh + 1) * self.channels) / math.sqrt(fan_in) / stored
+        )
         self.previous = nn.ParameterList(
-            nn.Parameter(torch.randn(c, self.channels) / math.sqrt(num_shared + c)) for c in previous
+            nn.Parameter(torch.randn(c, self.channels) / math.sqrt(num_shared + c) / stored) for c in previous
         )
         self.cutoff = SoftCutoff(
             self.channels,
@@ -217,6 +227,8 @@ class EdgeLevel(nn.Module):
             )
         blocks = self.inputs(atoms, previous, geometry, padded=not recompute, radial=radial)
         mask = (self.cutoff(geometry) if cutoff is None else cutoff).flatten(-2)  # (B, C, N²)
+        if self.weight_multiplier != 1.0:  # μ ⊙ (C·V x) = (C·μ) ⊙ (V x)
+            mask = mask * self.weight_multiplier
         weights = (self.shared.T, *(w.T for w in self.previous))
         if recompute and torch.is_grad_enabled():
             degrees, used = len(atoms.parts), previous[: len(self.previous)]

@@ -14,6 +14,11 @@ Initialization follows the reference implementation (``weight_init="rand"``): en
 :math:`(-1, 1)` times ``gain / max(τ_in, τ_out)`` (``"randn"``: standard normal times the same factor).
 ``"fan_in"`` (the presets'): uniform with standard deviation ``gain / sqrt(τ_in)``, so that the output has
 ``gain²`` times the mean variance of its inputs whatever the channel counts.
+
+``multiplier`` :math:`C` stores each matrix as :math:`V_l = W_l / C` and computes with :math:`W_l = C\, V_l`: the
+same function at initialization, but an optimizer whose steps have about the same size for every entry (Adam,
+AMSGrad) moves :math:`W_l` :math:`C` times as far per step, relative to its size. Used by the md17 preset
+(``cormorant_lab/nn/_presets.py``, the measurement in docs/differences.md).
 """
 
 from __future__ import annotations
@@ -45,9 +50,18 @@ class SO3Linear(nn.Module):
     """Per-degree channel mixing ``F_l ↦ W_l F_l`` from channels ``channels_in[l]`` to ``channels_out[l]`` (of concatenated inputs)."""
 
     def __init__(
-        self, channels_in: Sequence[int], channels_out: int | Sequence[int], *, gain: float = 1.0, init: str = "rand"
+        self,
+        channels_in: Sequence[int],
+        channels_out: int | Sequence[int],
+        *,
+        gain: float = 1.0,
+        init: str = "rand",
+        multiplier: float = 1.0,
     ):
         super().__init__()
+        if not multiplier > 0:
+            raise ValueError(f"multiplier must be positive, got {multiplier!r}")
+        self.multiplier = float(multiplier)
         self.channels_in = tuple(int(c) for c in channels_in)
         if isinstance(channels_out, int):
             channels_out = (channels_out,) * len(self.channels_in)
@@ -56,10 +70,16 @@ class SO3Linear(nn.Module):
             raise ValueError(
                 f"channels_in {self.channels_in} and channels_out {self.channels_out} must list the same degrees"
             )
-        self.weights = nn.ParameterList(
-            nn.Parameter(mixing_weight(o, i, gain=gain, init=init))
+        self.weights = nn.ParameterList(  # V_l = W_l / C
+            nn.Parameter(mixing_weight(o, i, gain=gain, init=init) / self.multiplier)
             for o, i in zip(self.channels_out, self.channels_in, strict=False)
         )
+
+    def effective_weights(self) -> list[torch.Tensor]:
+        """``W_l = C·V_l``, ``(channels_out[l], channels_in[l])`` each (the parameters themselves when ``C = 1``)."""
+        if self.multiplier == 1.0:
+            return list(self.weights)
+        return [w * self.multiplier for w in self.weights]
 
     def forward(self, *vecs: SO3Vec) -> SO3Vec:
         """Concatenate ``vecs`` channel-wise degree by degree (as :meth:`SO3Vec.cat`) and mix them.
@@ -70,7 +90,8 @@ class SO3Linear(nn.Module):
         if vec.channels != self.channels_in:
             raise ValueError(f"SO3Linear expects channels {self.channels_in}, got {vec.channels}")
         return SO3Vec(
-            [broadcast_matmul(w, part) for w, part in zip(self.weights, vec.parts, strict=False)], basis=vec.basis
+            [broadcast_matmul(w, part) for w, part in zip(self.effective_weights(), vec.parts, strict=False)],
+            basis=vec.basis,
         )
 
 

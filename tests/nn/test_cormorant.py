@@ -29,7 +29,9 @@ def test_invariant_and_covariant_at_every_level_on_molecules_of_29_atoms(preset,
     model = seeded_model(preset, dtype, device)
     positions, charges = molecules(model, 2, 29, min_atoms=21, dtype=dtype, device=device)
     report = check_covariance(model, positions, charges, n_rotations=2)
-    assert len(report.covariance_errors) == 1 + 2 * 4  # input, then an edge and an atom level per CG level
+    levels = len(model.cormorant_cg.atom_levels)
+    assert levels == {"qm9": 4, "md17": 3}[preset]
+    assert len(report.covariance_errors) == 1 + 2 * levels  # input, then an edge and an atom level per CG level
     assert report.passed(model_tolerance), report.summary()
     assert min(min(norms) for norms in report.level_norms.values()) > 1e-3  # errors are relative to nonzero activations
 
@@ -141,8 +143,10 @@ def test_close_contacts_stay_finite_in_float32(preset):
     positions, charges = close_contact_batch(model)
     with torch.no_grad():
         levels = model.compute_levels(positions, charges)
-    for level in levels.atoms:  # bounded at every level: the normalization keeps each channel's |F|² below τ_l
-        assert all((part.pow(2).sum(-1) < part.shape[-2]).all() for part in level.parts)
+    scales = [level.normalize.scale for level in model.cormorant_cg.atom_levels]
+    assert len(scales) == len(levels.atoms)
+    for level, scale in zip(levels.atoms, scales, strict=True):  # the normalization keeps each |F_c|² below κ² τ_l
+        assert all((part.pow(2).sum(-1) < scale**2 * part.shape[-2]).all() for part in level.parts)
     energy, forces = model.energy_and_forces(positions, charges)
     assert torch.isfinite(energy).all() and torch.isfinite(forces).all()
 
@@ -159,10 +163,10 @@ def test_without_normalization_the_references_blow_up_returns():
 # --- interface ----------------------------------------------------------------------------------------------------------
 def test_presets_have_the_references_defaults():
     qm9, md17 = Cormorant.from_preset("qm9"), Cormorant.from_preset("md17")
-    for model in (qm9, md17):
+    for model, levels_and_channels in ((qm9, [4, 10]), (md17, [3, 16])):  # md17: three levels of 16 (the preset's)
         config = model.config
         values = [config[key] for key in ("num_cg_levels", "maxl", "max_sh", "num_channels", "charge_power")]
-        assert values == [4, 3, 3, 10, 2]
+        assert values == [levels_and_channels[0], 3, 3, levels_and_channels[1], 2]
         assert (
             config["cutoff_type"] == ["learn"] and len(list(model.cormorant_cg.edge_levels[0].cutoff.parameters())) == 2
         )
@@ -219,9 +223,9 @@ def test_levels_are_named_and_shaped_for_the_checker():
     model = Cormorant.from_preset("md17")
     positions, charges = molecules(model, 2, 5, dtype=torch.float32)
     levels = model.levels(positions, charges)
-    assert list(levels) == ["input", "edge_1", "atom_1", "edge_2", "atom_2", "edge_3", "atom_3", "edge_4", "atom_4"]
+    assert list(levels) == ["input", "edge_1", "atom_1", "edge_2", "atom_2", "edge_3", "atom_3"]  # three levels
     assert levels["input"].batch_shape == (2, 5) and levels["input"].maxl == 0
-    assert levels["edge_2"].batch_shape == (2, 5, 5) and levels["atom_4"].channels == (10, 10, 10, 10)
+    assert levels["edge_2"].batch_shape == (2, 5, 5) and levels["atom_3"].channels == (16, 16, 16, 16)
 
 
 def test_a_training_step_keeps_little_for_the_backward_pass():

@@ -223,9 +223,10 @@ def _separable_edges(generator, batch=2, atoms=5, channels=4, max_sh=3):
     return SeparableEdges.of(scalars, geometry)
 
 
-@pytest.mark.parametrize("atom_maxl", [0, 3])
-def test_atom_level_equals_its_textbook_form_with_gradients(atom_maxl, generator, device):
-    level = AtomLevel((4,) * (atom_maxl + 1), max_sh=3, maxl=3, channels_out=3, gain=1.0).to(torch.float64).to(device)
+@pytest.mark.parametrize("atom_maxl, multiplier", [(0, 1.0), (3, 1.0), (0, 3.0), (3, 3.0)])
+def test_atom_level_equals_its_textbook_form_with_gradients(atom_maxl, multiplier, generator, device):
+    level = AtomLevel((4,) * (atom_maxl + 1), max_sh=3, maxl=3, channels_out=3, gain=1.0, weight_multiplier=multiplier)
+    level = level.to(torch.float64).to(device)
     atoms = random_vec((2, 5), (4,) * (atom_maxl + 1), atom_maxl, generator, torch.float64).to(device)
     edges = _separable_edges(generator)
     edges = SeparableEdges(tuple(g.to(device) for g in edges.scalars), tuple(y.to(device) for y in edges.harmonics))

@@ -13,10 +13,14 @@ from cormorant_lab.checks import check_covariance, random_molecules
 from cormorant_lab.nn import Cormorant, CovariantNormalization, soft_normalize
 from cormorant_lab.so3 import spherical_harmonics_all
 
+# The options are measured against four levels and unscaled blocks (the md17 preset before 2026-12-07), so that each
+# option's factors apply to plain weights and per-level lists have four or five entries.
+BASE = {"num_cg_levels": 4, "block_gain": [1.0, 1.0, 1.0]}
+
 
 def seeded(**overrides) -> Cormorant:
     torch.manual_seed(0)
-    return Cormorant.from_preset("md17", dtype=torch.float64, **overrides)
+    return Cormorant.from_preset("md17", dtype=torch.float64, **{**BASE, **overrides})
 
 
 def molecules(model, batch=2, atoms=7):
@@ -133,3 +137,64 @@ def test_the_benchmarks_parameter_scaling_multiplies_exactly_the_named_parameter
     assert any("mix.weights" in name for name in after)
     with pytest.raises(SystemExit, match="match no parameter"):
         benchmark.scale_parameters(seeded(), {"head.linaer": 0.0})
+
+
+def _level_weights(model: Cormorant) -> dict[str, torch.Tensor]:
+    """The weight matrices of the atom and edge levels (the ones ``weight_multiplier`` reparametrizes)."""
+    return {
+        name: value
+        for name, value in model.named_parameters()
+        if name.startswith("cormorant_cg.") and (".mix.weights." in name or ".shared" in name or ".previous." in name)
+    }
+
+
+@pytest.mark.parametrize("multiplier", [2.0, 3.0])
+def test_weight_multiplier_stores_w_over_c_and_computes_the_same_function(multiplier):
+    plain, multiplied = seeded(weight_multiplier=1.0), seeded(weight_multiplier=multiplier)
+    weights, stored = _level_weights(plain), _level_weights(multiplied)
+    levels = len(plain.cormorant_cg.atom_levels)  # shared and four previous per edge level (none at the first), mixing
+    assert len(weights) == levels * 5 - 4 + levels * 4 and stored.keys() == weights.keys()
+    # V = W / C, drawn in float32 (the default dtype) before the cast: exact for a power of two, else rounded once
+    exact = multiplier == 2.0
+    for name, value in stored.items():
+        torch.testing.assert_close(value * multiplier, weights[name], rtol=0 if exact else 1.2e-7, atol=0)
+    for name, value in multiplied.named_parameters():  # everything else untouched
+        if name not in stored:
+            torch.testing.assert_close(value, dict(plain.named_parameters())[name], rtol=0, atol=0)
+    with torch.no_grad():  # V = W / C in float64, so the comparison below sees only the reparametrization
+        for name, value in stored.items():
+            value.copy_(weights[name] / multiplier)
+    positions, charges = molecules(plain)
+    (e_plain, f_plain), (e_mult, f_mult) = (m.energy_and_forces(positions, charges) for m in (plain, multiplied))
+    torch.testing.assert_close(e_mult, e_plain, rtol=0 if exact else 1e-13, atol=0)
+    torch.testing.assert_close(f_mult, f_plain, rtol=0 if exact else 1e-11, atol=0 if exact else 1e-13)
+    # dL/dV = C dL/dW: the chain rule through W = C·V
+    grads = [
+        torch.autograd.grad(m(positions, charges).sum(), list(_level_weights(m).values())) for m in (plain, multiplied)
+    ]
+    for g_plain, g_mult in zip(*grads, strict=True):
+        torch.testing.assert_close(g_mult, multiplier * g_plain, rtol=1e-10, atol=1e-13)
+    assert Cormorant(**multiplied.config).cormorant_cg.atom_levels[0].mix.multiplier == multiplier  # config round trip
+
+
+def test_weight_multiplier_makes_adams_steps_c_times_larger_relative_to_w():
+    """Adam's first step is ``lr·sign(g)`` per entry: on V, W = C·V then moves by ``C·lr`` (the option's purpose)."""
+    moved = {}
+    for multiplier in (1.0, 4.0):
+        model = seeded(weight_multiplier=multiplier)
+        positions, charges = molecules(model)
+        before = {k: multiplier * v.detach().clone() for k, v in _level_weights(model).items()}
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, eps=1e-30)
+        model(positions, charges).pow(2).sum().backward()
+        optimizer.step()
+        moved[multiplier] = {k: multiplier * v.detach() - before[k] for k, v in _level_weights(model).items()}
+    for name, step in moved[4.0].items():
+        nonzero = moved[1.0][name] != 0
+        assert bool(nonzero.any())
+        torch.testing.assert_close(step[nonzero], 4.0 * moved[1.0][name][nonzero], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("bad", [0.0, -2.0, float("nan")])
+def test_bad_weight_multiplier_is_named(bad):
+    with pytest.raises(ValueError, match="multiplier"):
+        seeded(weight_multiplier=bad)
