@@ -161,8 +161,8 @@ class EdgeLevel(nn.Module):
         weight_multiplier: float = 1.0,
     ):
         super().__init__()
-        if not weight_multiplier > 0:
-            raise ValueError(f"weight_multiplier must be positive, got {weight_multiplier!r}")
+        if not (weight_multiplier > 0 and math.isfinite(weight_multiplier)):
+            raise ValueError(f"weight_multiplier must be a positive finite number, got {weight_multiplier!r}")
         self.channels, self.max_sh = int(channels), int(max_sh)
         self.weight_multiplier = float(weight_multiplier)
         self.register_buffer("_degree_mask", degree_mask(len(atom_channels) - 1), persistent=False)  # dot products

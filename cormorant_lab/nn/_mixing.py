@@ -23,6 +23,7 @@ AMSGrad) moves :math:`W_l` :math:`C` times as far per step, relative to its size
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 
 import torch
@@ -59,8 +60,8 @@ class SO3Linear(nn.Module):
         multiplier: float = 1.0,
     ):
         super().__init__()
-        if not multiplier > 0:
-            raise ValueError(f"multiplier must be positive, got {multiplier!r}")
+        if not (multiplier > 0 and math.isfinite(multiplier)):
+            raise ValueError(f"multiplier must be a positive finite number, got {multiplier!r}")
         self.multiplier = float(multiplier)
         self.channels_in = tuple(int(c) for c in channels_in)
         if isinstance(channels_out, int):

@@ -194,7 +194,7 @@ def test_weight_multiplier_makes_adams_steps_c_times_larger_relative_to_w():
         torch.testing.assert_close(step[nonzero], 4.0 * moved[1.0][name][nonzero], rtol=1e-6, atol=0)
 
 
-@pytest.mark.parametrize("bad", [0.0, -2.0, float("nan")])
+@pytest.mark.parametrize("bad", [0.0, -2.0, float("nan"), float("inf")])
 def test_bad_weight_multiplier_is_named(bad):
     with pytest.raises(ValueError, match="multiplier"):
         seeded(weight_multiplier=bad)
