@@ -15,6 +15,8 @@ preset). Results, five seeds, and the ablations behind the preset: ``docs/differ
 Usage (about 1–1.5 CPU minutes per model of ours for 20 epochs on one core)::
 
     python benchmarks/learning_per_epoch.py [--epochs 20] [--models reference,default] [--seed 0]
+    python benchmarks/learning_per_epoch.py --seeds 0,1,2,3,4   # each seed in turn, then the means and, cell by
+                                                                # cell, where the default preset is behind
 
 The reference implementation itself (model ``reference_impl``; about 2.9 CPU s per step, 18× the reference mode):
 it is imported from a clone outside this repository (``--reference-src``; ``scripts/make_reference_fixture.py``
@@ -226,6 +228,9 @@ def main() -> None:
     parser.add_argument("--models", default="reference,default")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--seeds", default=None, help="comma-separated seeds (e.g. 0,1,2,3,4): each run in turn, then a summary"
+    )
+    parser.add_argument(
         "--stop", type=int, default=None, help="stop after this many epochs (the schedule still plans --epochs)"
     )
     parser.add_argument("--overrides", default="{}", help="JSON constructor arguments for the default preset")
@@ -246,19 +251,61 @@ def main() -> None:
     SCALES.update(json.loads(args.scale))
     SETTINGS.update(dtype=getattr(torch, args.dtype), reference_src=args.reference_src)
     torch.set_num_threads(1)
-    (_, e_train), (_, e_test), _ = data(args.seed)
-    print(
-        f"ethanol, 1000 train / 1000 test frames, batch 25, AMSGrad 1e-3 -> 1e-5 cosine over {args.epochs} epochs; "
-        f"predicting the training mean: test MAE {float((e_test - e_train.mean()).abs().mean()):.3f} kcal/mol"
-    )
-    for name in args.models.split(","):
-        model = build(name, args.seed)
-        label = {"reference": "reference mode", "reference_impl": "risilab/cormorant itself, the reference mode's init"}
-        label = label.get(name, f"default md17 preset {OVERRIDES or ''} {SCALES or ''}".strip())
-        print(f"{name} ({label}, {sum(p.numel() for p in model.parameters())} parameters):")
-        train(name, args.epochs, args.seed, stop=args.stop, save=args.save, resume=args.resume)
-    if args.save and {"reference", "reference_impl"} <= set(args.models.split(",")):
-        compare_with_reference(args.save, args.seed)
+    seeds = [int(seed) for seed in args.seeds.split(",")] if args.seeds else [args.seed]
+    results: dict[str, dict[int, list[tuple[int, float, float]]]] = {}
+    for seed in seeds:
+        (_, e_train), (_, e_test), _ = data(seed)
+        print(
+            f"seed {seed}: ethanol, 1000 train / 1000 test frames, batch 25, AMSGrad 1e-3 -> 1e-5 cosine over "
+            f"{args.epochs} epochs; predicting the training mean: test MAE "
+            f"{float((e_test - e_train.mean()).abs().mean()):.3f} kcal/mol"
+        )
+        for name in args.models.split(","):
+            model = build(name, seed)
+            label = {
+                "reference": "reference mode",
+                "reference_impl": "risilab/cormorant itself, the reference mode's init",
+            }
+            label = label.get(name, f"default md17 preset {OVERRIDES or ''} {SCALES or ''}".strip())
+            print(f"{name} ({label}, {sum(p.numel() for p in model.parameters())} parameters):")
+            rows = train(name, args.epochs, seed, stop=args.stop, save=args.save, resume=args.resume)
+            results.setdefault(name, {})[seed] = rows
+        if args.save and {"reference", "reference_impl"} <= set(args.models.split(",")):
+            compare_with_reference(args.save, seed)
+    if len(seeds) > 1 or {"reference", "default"} <= set(results):
+        print(summarize(results))
+
+
+def summarize(results: dict[str, dict[int, list[tuple[int, float, float]]]]) -> str:
+    """Each model's mean test MAE per epoch over the seeds and, with ``reference`` and ``default`` both present, the
+    issue's criterion cell by cell: in how many (seed, epoch) cells the default preset is at least as accurate.
+
+    ``results[name][seed]``: ``train``'s rows ``(epoch, test MAE, CPU s)``.
+    """
+    lines = []
+    for name, per_seed in results.items():
+        epochs = sorted({row[0] for rows in per_seed.values() for row in rows})
+        means = [
+            sum(row[1] for rows in per_seed.values() for row in rows if row[0] == epoch)
+            / sum(1 for rows in per_seed.values() for row in rows if row[0] == epoch)
+            for epoch in epochs
+        ]
+        cells = " / ".join(f"{mean:.3f}" for mean in means)
+        lines.append(f"{name}: mean test MAE after epochs {epochs} over seeds {sorted(per_seed)}: {cells}")
+    if {"reference", "default"} <= set(results):
+        behind, total = [], 0
+        for seed, rows in sorted(results["default"].items()):
+            reference = {row[0]: row[1] for row in results["reference"].get(seed, [])}
+            for epoch, mae, _ in rows:
+                if epoch in reference:
+                    total += 1
+                    if mae > reference[epoch]:
+                        behind.append(f"seed {seed} epoch {epoch} ({mae:.3f} > {reference[epoch]:.3f})")
+        lines.append(
+            f"default at least as accurate as the reference mode in {total - len(behind)} of {total} (seed, epoch) "
+            f"cells" + (f"; behind: {', '.join(behind)}" if behind else "")
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -198,3 +198,25 @@ def test_weight_multiplier_makes_adams_steps_c_times_larger_relative_to_w():
 def test_bad_weight_multiplier_is_named(bad):
     with pytest.raises(ValueError, match="multiplier"):
         seeded(weight_multiplier=bad)
+
+
+def test_the_benchmarks_summary_counts_the_cells_where_the_default_preset_is_behind():
+    """``learning_per_epoch.py --seeds``: item 5's criterion, cell by cell, from the rows ``train`` returns."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "learning_per_epoch.py"
+    spec = importlib.util.spec_from_file_location("learning_per_epoch", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    results = {
+        "reference": {0: [(1, 2.0, 1.0), (2, 1.5, 2.0)], 1: [(1, 2.4, 1.0), (2, 1.6, 2.0)]},
+        "default": {0: [(1, 1.8, 0.5), (2, 1.5, 1.0)], 1: [(1, 2.5, 0.5), (2, 1.4, 1.0)]},
+    }
+    summary = benchmark.summarize(results).splitlines()
+    assert summary[0] == "reference: mean test MAE after epochs [1, 2] over seeds [0, 1]: 2.200 / 1.550"
+    assert summary[1] == "default: mean test MAE after epochs [1, 2] over seeds [0, 1]: 2.150 / 1.450"
+    assert summary[2] == (
+        "default at least as accurate as the reference mode in 3 of 4 (seed, epoch) cells; "
+        "behind: seed 1 epoch 1 (2.500 > 2.400)"
+    )
