@@ -10,7 +10,7 @@ predicting the training mean is the baseline. float32, one thread.
 The default md17 preset is ``Cormorant.from_preset("md17")`` as shipped (since 2026-12-07 three levels of 16
 channels with ``weight_multiplier=2``; ``--overrides '{"num_cg_levels": 4, "num_channels": 10, "level_gain": 3,
 "input_gain": 4, "block_gain": [1, 1, 1], "normalization_scale": 1, "weight_multiplier": 1}'`` gives the previous
-preset). Results, five seeds, and the ablations behind the preset: ``docs/differences.md``, "Accuracy per epoch".
+preset). Results, seven seeds, and the ablations behind the preset: ``docs/differences.md``, "Accuracy per epoch".
 
 Usage (about 1–1.5 CPU minutes per model of ours for 20 epochs on one core)::
 

@@ -33,9 +33,9 @@ random initialization. Every atom- and edge-level weight matrix is stored as ``V
 (``weight_multiplier``): the same function at initialization, twice the relative step. With it the preset has three
 levels of 16 channels (56,401 parameters, the reference's 62,525; each level's quadratic ``F ⊗ F`` block starts
 ×0.2, mixing gain 2, input ×2, normalization cap κ = 1.5): the configuration of the ablations that trained best.
-Against the reference mode on five seeds (same split, same minibatches) it is ahead after epochs 1, 2 and 5 on the
-mean and on seed 0 after all four epochs; after 20 epochs it is level on the mean (0.68 against 0.66 kcal/mol),
-ahead on seeds 0 and 1 and behind by 0.02–0.08 on seeds 2–4. The previous preset was behind after epochs 5 and 20 on
+Against the reference mode on seven seeds (same split, same minibatches) it is ahead after epochs 1, 2 and 5 on the
+mean and on seeds 0 and 5 after all four epochs, in 20 of the 28 (seed, epoch) cells; after 20 epochs it is close
+on the mean (0.69 against 0.66 kcal/mol), ahead on three seeds and behind by 0.02–0.13 on four. The previous preset was behind after epochs 5 and 20 on
 every seed (0.99 against 0.65 at epoch 20, seed 0). The seven rounds of ablations: docs/differences.md.
 """
 
