@@ -12,7 +12,8 @@ mixing initialization the activations shrink with depth (per-channel RMS about 0
 0.002 from the input to level 4 of the md17 preset on ethanol), since each level's bracket is dominated by
 small products and the mixing weights (``gain / max(τ_in, τ_out)``) do not preserve variance. Mixing weights
 with standard deviation ``3 / sqrt(τ_in)`` and an input layer scaled by 4 keep every level between about 0.3 and
-0.9 (the soft normalization caps the rest). ``reference_preset`` gives the overrides without it.
+0.9 (the soft normalization caps the rest; the md17 preset's own gains, below, keep it between 0.2 and 0.8 over its
+three levels). ``reference_preset`` gives the overrides without it.
 
 The md17 preset of the default network also starts its learnable soft cutoff at 2.5 Å instead of 1.73 Å
 (``LEARNING``). At 1.73 Å the edges of an MD-17 molecule at initialization are its covalent bonds only (C–H 1.09,
@@ -35,8 +36,9 @@ levels of 16 channels (56,401 parameters, the reference's 62,525; each level's q
 ×0.2, mixing gain 2, input ×2, normalization cap κ = 1.5): the configuration of the ablations that trained best.
 Against the reference mode on seven seeds (same split, same minibatches) it is ahead after epochs 1, 2 and 5 on the
 mean and on seeds 0 and 5 after all four epochs, in 20 of the 28 (seed, epoch) cells; after 20 epochs it is close
-on the mean (0.69 against 0.66 kcal/mol), ahead on three seeds and behind by 0.02–0.13 on four. The previous preset was behind after epochs 5 and 20 on
-every seed (0.99 against 0.65 at epoch 20, seed 0). The seven rounds of ablations: docs/differences.md.
+on the mean (0.69 against 0.66 kcal/mol), ahead on three seeds and behind by 0.02–0.13 on four. The previous
+preset was behind after epochs 5 and 20 on every seed (0.99 against 0.65 at epoch 20, seed 0). The seven rounds
+of ablations: docs/differences.md.
 """
 
 from __future__ import annotations
