@@ -48,8 +48,8 @@ def two_sided_blocks(self, atoms, edges, *, lean):
 
 
 def unfolded_weights(self):
-    """The full product has the full square's columns: the mixing's weights as they are, nothing folded."""
-    return list(self.mix.weights) if hasattr(self, "partner") else _plain_weights(self)
+    """The full product has the full square's columns: the mixing's weights ``C·V`` as they are, nothing folded."""
+    return self.mix.effective_weights() if hasattr(self, "partner") else _plain_weights(self)
 
 
 def build(name: str, seed: int, noise: float) -> torch.nn.Module:
