@@ -139,11 +139,8 @@ class AtomLevel(nn.Module):
         columns, every other term is an exact zero), not a split, a product and a concatenation; ``C`` is the
         mixing's ``multiplier`` (``W_l = C·V_l``, :class:`~cormorant_lab.nn.SO3Linear`), folded in for free.
         """
-        multiplier = self.mix.multiplier
         return [
-            (weight if multiplier == 1.0 else weight * multiplier)
-            if self._square_columns[l] is None
-            else weight @ getattr(self, f"_fold_{l}")
+            self.mix.effective_weight(l) if self._square_columns[l] is None else weight @ getattr(self, f"_fold_{l}")
             for l, weight in enumerate(self.mix.weights)
         ]
 

@@ -47,7 +47,7 @@ from ..so3 import SO3Vec
 from ._constants import degree_sum_matrix
 from ._cutoff import SoftCutoff
 from ._geometry import EdgeGeometry
-from ._mixing import broadcast_matmul, cat_split_backward
+from ._mixing import broadcast_matmul, cat_split_backward, check_multiplier
 from ._radial import RadialPolyTrig
 
 # The forms that do every level (or every degree) in one operation are used while their results take at most this
@@ -161,10 +161,8 @@ class EdgeLevel(nn.Module):
         weight_multiplier: float = 1.0,
     ):
         super().__init__()
-        if not (weight_multiplier > 0 and math.isfinite(weight_multiplier)):
-            raise ValueError(f"weight_multiplier must be a positive finite number, got {weight_multiplier!r}")
         self.channels, self.max_sh = int(channels), int(max_sh)
-        self.weight_multiplier = float(weight_multiplier)
+        self.weight_multiplier = check_multiplier(weight_multiplier, "weight_multiplier")
         self.register_buffer("_degree_mask", degree_mask(len(atom_channels) - 1), persistent=False)  # dot products
         self.radial = RadialPolyTrig(basis_set)
         num_shared = sum(atom_channels) + self.radial.num_functions

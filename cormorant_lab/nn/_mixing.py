@@ -47,6 +47,13 @@ def mixing_weight(channels_out: int, channels_in: int, *, gain: float = 1.0, ini
     return weight * (gain / max(channels_out, channels_in))
 
 
+def check_multiplier(value: float, name: str = "multiplier") -> float:
+    """``value`` as a float if it is a positive finite number (a weight multiplier ``C``); else a ValueError naming ``name``."""
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
 class SO3Linear(nn.Module):
     """Per-degree channel mixing ``F_l ↦ W_l F_l`` from channels ``channels_in[l]`` to ``channels_out[l]`` (of concatenated inputs)."""
 
@@ -60,9 +67,7 @@ class SO3Linear(nn.Module):
         multiplier: float = 1.0,
     ):
         super().__init__()
-        if not (multiplier > 0 and math.isfinite(multiplier)):
-            raise ValueError(f"multiplier must be a positive finite number, got {multiplier!r}")
-        self.multiplier = float(multiplier)
+        self.multiplier = check_multiplier(multiplier)
         self.channels_in = tuple(int(c) for c in channels_in)
         if isinstance(channels_out, int):
             channels_out = (channels_out,) * len(self.channels_in)
@@ -76,11 +81,14 @@ class SO3Linear(nn.Module):
             for o, i in zip(self.channels_out, self.channels_in, strict=False)
         )
 
+    def effective_weight(self, l: int) -> torch.Tensor:
+        """``W_l = C·V_l`` ``(channels_out[l], channels_in[l])`` (the parameter itself when ``C = 1``)."""
+        weight = self.weights[l]
+        return weight if self.multiplier == 1.0 else weight * self.multiplier
+
     def effective_weights(self) -> list[torch.Tensor]:
-        """``W_l = C·V_l``, ``(channels_out[l], channels_in[l])`` each (the parameters themselves when ``C = 1``)."""
-        if self.multiplier == 1.0:
-            return list(self.weights)
-        return [w * self.multiplier for w in self.weights]
+        """``W_l = C·V_l`` of every degree l."""
+        return [self.effective_weight(l) for l in range(len(self.weights))]
 
     def forward(self, *vecs: SO3Vec) -> SO3Vec:
         """Concatenate ``vecs`` channel-wise degree by degree (as :meth:`SO3Vec.cat`) and mix them.
