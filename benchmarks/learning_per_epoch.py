@@ -222,6 +222,9 @@ def compare_with_reference(path: str, seed: int) -> None:
     )
 
 
+LABELS = {"reference": "reference mode", "reference_impl": "risilab/cormorant itself, the reference mode's init"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=20)
@@ -262,11 +265,7 @@ def main() -> None:
         )
         for name in args.models.split(","):
             model = build(name, seed)
-            label = {
-                "reference": "reference mode",
-                "reference_impl": "risilab/cormorant itself, the reference mode's init",
-            }
-            label = label.get(name, f"default md17 preset {OVERRIDES or ''} {SCALES or ''}".strip())
+            label = LABELS.get(name, f"default md17 preset {OVERRIDES or ''} {SCALES or ''}".strip())
             print(f"{name} ({label}, {sum(p.numel() for p in model.parameters())} parameters):")
             rows = train(name, args.epochs, seed, stop=args.stop, save=args.save, resume=args.resume)
             results.setdefault(name, {})[seed] = rows
@@ -284,14 +283,12 @@ def summarize(results: dict[str, dict[int, list[tuple[int, float, float]]]]) -> 
     """
     lines = []
     for name, per_seed in results.items():
-        epochs = sorted({row[0] for rows in per_seed.values() for row in rows})
-        means = [
-            sum(row[1] for rows in per_seed.values() for row in rows if row[0] == epoch)
-            / sum(1 for rows in per_seed.values() for row in rows if row[0] == epoch)
-            for epoch in epochs
-        ]
-        cells = " / ".join(f"{mean:.3f}" for mean in means)
-        lines.append(f"{name}: mean test MAE after epochs {epochs} over seeds {sorted(per_seed)}: {cells}")
+        by_epoch: dict[int, list[float]] = {}
+        for rows in per_seed.values():
+            for epoch, mae, _ in rows:
+                by_epoch.setdefault(epoch, []).append(mae)
+        cells = " / ".join(f"{sum(maes) / len(maes):.3f}" for _, maes in sorted(by_epoch.items()))
+        lines.append(f"{name}: mean test MAE after epochs {sorted(by_epoch)} over seeds {sorted(per_seed)}: {cells}")
     if {"reference", "default"} <= set(results):
         behind, total = [], 0
         for seed, rows in sorted(results["default"].items()):

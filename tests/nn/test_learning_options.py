@@ -120,13 +120,7 @@ def test_normalization_scale_per_level_reaches_the_input_and_each_level():
 
 def test_the_benchmarks_parameter_scaling_multiplies_exactly_the_named_parameters_and_rejects_unknown_names():
     """``learning_per_epoch.py --scale``: the ablations of the initial scale of one group of weights."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "learning_per_epoch.py"
-    spec = importlib.util.spec_from_file_location("learning_per_epoch", path)
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
+    benchmark = _learning_per_epoch()
     before = dict(seeded().named_parameters())
     after = dict(
         benchmark.scale_parameters(seeded(), {"head.linear.weight": 0.0, "mix.weights": 0.5}).named_parameters()
@@ -137,6 +131,18 @@ def test_the_benchmarks_parameter_scaling_multiplies_exactly_the_named_parameter
     assert any("mix.weights" in name for name in after)
     with pytest.raises(SystemExit, match="match no parameter"):
         benchmark.scale_parameters(seeded(), {"head.linaer": 0.0})
+
+
+def _learning_per_epoch():
+    """``benchmarks/learning_per_epoch.py`` as a module (the benchmarks are scripts, not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "learning_per_epoch.py"
+    spec = importlib.util.spec_from_file_location("learning_per_epoch", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    return benchmark
 
 
 def _level_weights(model: Cormorant) -> dict[str, torch.Tensor]:
@@ -202,13 +208,7 @@ def test_bad_weight_multiplier_is_named(bad):
 
 def test_the_benchmarks_summary_counts_the_cells_where_the_default_preset_is_behind():
     """``learning_per_epoch.py --seeds``: item 5's criterion, cell by cell, from the rows ``train`` returns."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "learning_per_epoch.py"
-    spec = importlib.util.spec_from_file_location("learning_per_epoch", path)
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
+    benchmark = _learning_per_epoch()
     results = {
         "reference": {0: [(1, 2.0, 1.0), (2, 1.5, 2.0)], 1: [(1, 2.4, 1.0), (2, 1.6, 2.0)]},
         "default": {0: [(1, 1.8, 0.5), (2, 1.5, 1.0)], 1: [(1, 2.5, 0.5), (2, 1.4, 1.0)]},
