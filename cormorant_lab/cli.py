@@ -26,6 +26,10 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .train import DistInfo
 
 from ._catalog import BUNDLED_MOLECULES, DATASETS, MD17_SOURCES, QM9_SOURCES, QM9_TARGET_NAMES, molecules_for
 
@@ -63,19 +67,23 @@ def _user_data(args: argparse.Namespace) -> tuple[str, dict]:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .nn import Cormorant
-    from .train import (
-        TrainConfig,
-        Trainer,
-        configure_threads,
-        format_metrics,
-        init_distributed,
-        load_task,
-        seed_everything,
-    )
+    from .train import configure_threads, finish_distributed, init_distributed
 
     configure_threads(args.threads)
     info = init_distributed()
+    try:
+        code = _train_in_group(args, info)  # returns with the trainer released, before the group is left
+    except BaseException:
+        finish_distributed(wait=False)
+        raise
+    finish_distributed()
+    return code
+
+
+def _train_in_group(args: argparse.Namespace, info: DistInfo) -> int:
+    from .nn import Cormorant
+    from .train import TrainConfig, Trainer, format_metrics, load_task, seed_everything
+
     dataset, user_data = _user_data(args)
     task = load_task(
         dataset,

@@ -9,6 +9,7 @@ averaged gradients equal a single process's on the same global batch.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -58,6 +59,24 @@ def init_distributed(backend: str | None = None) -> DistInfo:
         torch.cuda.set_device(local_rank)
     dist.init_process_group(backend=backend)
     return current()
+
+
+def finish_distributed(*, wait: bool = True) -> None:
+    """Leave the process group joined by :func:`init_distributed`: wait for every process, then destroy it.
+
+    Call it once per process after the last collective, with the trainer (and its DDP reducer) already released.
+    The barrier keeps one process from tearing its gloo connections down while another still communicates, and
+    the collection frees a reducer that still holds the group; without them, gloo occasionally aborted a process at
+    exit ("terminate called without an active exception", about 1 run in 40 of the two-process test). Nothing to do
+    for a single process. ``wait=False`` skips the barrier: for a process leaving on an error, whose peers may never
+    reach it.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    gc.collect()
+    if wait and dist.get_world_size() > 1:
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def epoch_order(n_items: int, epoch: int, seed: int, info: DistInfo) -> list[int]:

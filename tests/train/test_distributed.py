@@ -4,11 +4,17 @@ import socket
 
 import pytest
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from cormorant_lab.nn import Cormorant
-from cormorant_lab.train import TrainConfig, Trainer, init_distributed, load_task, seed_everything
+from cormorant_lab.train import (
+    TrainConfig,
+    Trainer,
+    finish_distributed,
+    init_distributed,
+    load_task,
+    seed_everything,
+)
 
 TINY = {"num_cg_levels": 1, "num_channels": 2, "maxl": 1, "max_sh": 1}
 CONFIG = dict(epochs=2, batch_size=10, force_weight=1.0, device="cpu", dtype="float64", progress=False)
@@ -32,13 +38,17 @@ def _worker(rank, port, out_dir, queue):
     )
     info = init_distributed("gloo")
     try:
-        trainer, result, test = _train(out_dir if info.is_main else None)
-        params = torch.cat([p.detach().reshape(-1) for p in trainer.model.parameters()])
-        queue.put(
-            (rank, params.tolist(), [h["train_loss"] for h in result.history], test)
-        )  # plain data: the process exits
-    finally:
-        dist.destroy_process_group()
+        _train_and_report(rank, out_dir if info.is_main else None, queue)  # returns with the trainer released
+    except BaseException:
+        finish_distributed(wait=False)
+        raise
+    finish_distributed()
+
+
+def _train_and_report(rank, out_dir, queue):
+    trainer, result, test = _train(out_dir)
+    params = torch.cat([p.detach().reshape(-1) for p in trainer.model.parameters()])
+    queue.put((rank, params.tolist(), [h["train_loss"] for h in result.history], test))  # plain data
 
 
 def _free_port() -> int:
@@ -67,3 +77,13 @@ def test_ddp_matches_a_single_process(tmp_path):
     assert (tmp_path / "ddp" / "last.pt").exists()
     initial = torch.cat([p.detach().reshape(-1) for p in Cormorant.from_preset("md17", **TINY).double().parameters()])
     assert not torch.allclose(single_params, initial)  # training moved the weights: the comparison is not vacuous
+
+
+def test_finish_distributed_leaves_the_group(tmp_path):
+    import torch.distributed as dist
+
+    finish_distributed()  # no group: nothing to do
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    assert dist.is_initialized()
+    finish_distributed()
+    assert not dist.is_initialized()
