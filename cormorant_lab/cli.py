@@ -67,17 +67,10 @@ def _user_data(args: argparse.Namespace) -> tuple[str, dict]:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .train import configure_threads, finish_distributed, init_distributed
+    from .train import configure_threads, in_process_group
 
     configure_threads(args.threads)
-    info = init_distributed()
-    try:
-        code = _train_in_group(args, info)  # returns with the trainer released, before the group is left
-    except BaseException:
-        finish_distributed(wait=False)
-        raise
-    finish_distributed()
-    return code
+    return in_process_group(lambda info: _train_in_group(args, info))  # the trainer released before the group is left
 
 
 def _train_in_group(args: argparse.Namespace, info: DistInfo) -> int:

@@ -22,7 +22,7 @@ from .._threads import configure_threads
 from ._calculator import EV_PER_UNIT, CormorantCalculator, predict
 from ._checkpoint import CheckpointError, read_checkpoint, save_atomic, seed_everything
 from ._config import TrainConfig, cosine_lr
-from ._distributed import DistInfo, finish_distributed, init_distributed
+from ._distributed import DistInfo, finish_distributed, in_process_group, init_distributed
 from ._load import load_model, save_model
 from ._metrics import TargetUnits, format_metrics
 from ._standardize import Standardization, fit_standardization
@@ -52,6 +52,7 @@ __all__ = [
     "finish_distributed",
     "fit_standardization",
     "format_metrics",
+    "in_process_group",
     "init_distributed",
     "load_model",
     "load_task",

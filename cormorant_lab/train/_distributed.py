@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 from torch.utils.data import DistributedSampler
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ def init_distributed(backend: str | None = None) -> DistInfo:
 def finish_distributed(*, wait: bool = True) -> None:
     """Leave the process group joined by :func:`init_distributed`: wait for every process, then destroy it.
 
-    Call it once per process after the last collective, with the trainer (and its DDP reducer) already released.
+    Call it once per process after the last collective, with the trainer (and its DDP reducer) already released
+    (:func:`in_process_group` does both).
     The barrier keeps one process from tearing its gloo connections down while another still communicates, and
     the collection frees a reducer that still holds the group; without them, gloo occasionally aborted a process at
     exit ("terminate called without an active exception", about 1 run in 40 of the two-process test). Nothing to do
@@ -74,9 +79,26 @@ def finish_distributed(*, wait: bool = True) -> None:
     if not (dist.is_available() and dist.is_initialized()):
         return
     gc.collect()
-    if wait and dist.get_world_size() > 1:
-        dist.barrier()
+    if wait:
+        barrier()
     dist.destroy_process_group()
+
+
+def in_process_group(work: Callable[[DistInfo], T], backend: str | None = None) -> T:
+    """``work(info)`` between :func:`init_distributed` and :func:`finish_distributed`; its result.
+
+    ``work``'s locals (a trainer and its DDP reducer) are released when it returns, before the group is left. After a
+    return every process waits at the barrier; after an exception the process leaves without it (its peers may never
+    reach it) and the exception propagates. A single process runs ``work`` with ``DistInfo()``.
+    """
+    info = init_distributed(backend)
+    try:
+        result = work(info)
+    except BaseException:
+        finish_distributed(wait=False)
+        raise
+    finish_distributed()
+    return result
 
 
 def epoch_order(n_items: int, epoch: int, seed: int, info: DistInfo) -> list[int]:

@@ -11,7 +11,7 @@ from cormorant_lab.train import (
     TrainConfig,
     Trainer,
     finish_distributed,
-    init_distributed,
+    in_process_group,
     load_task,
     seed_everything,
 )
@@ -36,13 +36,7 @@ def _worker(rank, port, out_dir, queue):
     os.environ.update(
         MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank)
     )
-    info = init_distributed("gloo")
-    try:
-        _train_and_report(rank, out_dir if info.is_main else None, queue)  # returns with the trainer released
-    except BaseException:
-        finish_distributed(wait=False)
-        raise
-    finish_distributed()
+    in_process_group(lambda info: _train_and_report(rank, out_dir if info.is_main else None, queue), backend="gloo")
 
 
 def _train_and_report(rank, out_dir, queue):
@@ -86,4 +80,19 @@ def test_finish_distributed_leaves_the_group(tmp_path):
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     assert dist.is_initialized()
     finish_distributed()
+    assert not dist.is_initialized()
+
+
+def test_in_process_group_leaves_the_group_after_an_error(tmp_path):
+    import torch.distributed as dist
+
+    assert in_process_group(lambda info: info.world_size) == 1  # no group: a single process
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+
+    def fails(info):
+        assert info.world_size == 1 and dist.is_initialized()
+        raise RuntimeError("work failed")
+
+    with pytest.raises(RuntimeError, match="work failed"):
+        in_process_group(fails)
     assert not dist.is_initialized()
