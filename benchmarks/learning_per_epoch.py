@@ -7,10 +7,12 @@ energies. Both models see the same minibatches in the same order (one seeded shu
 MAE (kcal/mol) after epochs 1, 2, 5 and 20 and the process CPU seconds spent training each model up to then;
 predicting the training mean is the baseline. float32, one thread.
 
-The default md17 preset is ``Cormorant.from_preset("md17")`` as shipped (since 2026-12-07 three levels of 16
-channels with ``weight_multiplier=2``; ``--overrides '{"num_cg_levels": 4, "num_channels": 10, "level_gain": 3,
-"input_gain": 4, "block_gain": [1, 1, 1], "normalization_scale": 1, "weight_multiplier": 1}'`` gives the previous
-preset). Results, seven seeds, and the ablations behind the preset: ``docs/differences.md``, "Accuracy per epoch".
+The default md17 preset is ``Cormorant.from_preset("md17")`` as shipped (since 2026-12-08 three levels of 16
+channels, ``weight_multiplier=4`` and smoother radial functions; ``--overrides '{"input_gain": 2, "block_gain": [1,
+0.2, 1], "normalization_scale": 1.5, "weight_multiplier": 2, "basis_set": [3, 3], "radial_frequency_scale": 1}'``
+gives the preset of 2026-12-07, and adding ``"num_cg_levels": 4, "num_channels": 10, "level_gain": 3, "input_gain":
+4, "block_gain": [1, 1, 1], "normalization_scale": 1, "weight_multiplier": 1`` the one before). Results, seven
+seeds, and the ablations behind the preset: ``docs/differences.md``, "Accuracy per epoch".
 
 Usage (about 1–1.5 CPU minutes per model of ours for 20 epochs on one core)::
 

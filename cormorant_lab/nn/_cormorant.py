@@ -90,6 +90,8 @@ class Cormorant(nn.Module):
         input: ``"linear"`` (MD-17) or ``"mpnn"`` (QM9, with ``num_mpnn_layers`` layers).
         top: ``"linear"`` (MD-17) or ``"pmlp"`` (QM9; ``mlp_width`` hidden units, ``num_mixed`` atom features).
         basis_set: ``(n_max, k_max)`` of the PolyTrig radial functions.
+        radial_frequency_scale: their initial frequencies are ``n · radial_frequency_scale`` per Å, n ≤ n_max (1, the
+            reference's; the md17 preset's smaller value gives smoother radial functions, see ``RadialPolyTrig``).
         cutoff_type, soft_cut_rad, soft_cut_width, hard_cut_rad: the edge mask (see ``SoftCutoff``; per level).
         level_gain, weight_init: initialization of the atom-level mixing weights (per level).
         input_gain: factor on the input layer's last linear map at initialization (the presets use 4).
@@ -152,6 +154,7 @@ class Cormorant(nn.Module):
         num_mpnn_layers: int = 1,
         top: str = "linear",
         basis_set: Sequence[int] = (3, 3),
+        radial_frequency_scale: float = 1.0,
         cutoff_type: Sequence[str] = ("learn",),
         soft_cut_rad: float | Sequence[float] = 1.73,
         soft_cut_width: float | Sequence[float] = 0.2,
@@ -205,6 +208,7 @@ class Cormorant(nn.Module):
                 channels[0],
                 num_layers=num_mpnn_layers,
                 basis_set=cast("tuple[int, int]", tuple(basis_set)),
+                radial_frequency_scale=radial_frequency_scale,
                 cutoff_type=tuple(cutoff_type),
                 width=mlp_width,
                 activation=activation,
@@ -224,6 +228,7 @@ class Cormorant(nn.Module):
             max_sh=per_level["max_sh"],
             num_channels=channels,
             basis_set=cast("tuple[int, int]", tuple(basis_set)),
+            radial_frequency_scale=radial_frequency_scale,
             cutoff_type=tuple(cutoff_type),
             level_gain=per_level["level_gain"],
             weight_init=weight_init,

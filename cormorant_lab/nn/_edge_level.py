@@ -154,6 +154,7 @@ class EdgeLevel(nn.Module):
         max_sh: int,
         *,
         basis_set: tuple[int, int] = (3, 3),
+        radial_frequency_scale: float = 1.0,
         cutoff_type: Collection[str] = ("learn",),
         soft_cut_rad: float = 1.73,
         soft_cut_width: float = 0.2,
@@ -164,7 +165,7 @@ class EdgeLevel(nn.Module):
         self.channels, self.max_sh = int(channels), int(max_sh)
         self.weight_multiplier = check_multiplier(weight_multiplier, "weight_multiplier")
         self.register_buffer("_degree_mask", degree_mask(len(atom_channels) - 1), persistent=False)  # dot products
-        self.radial = RadialPolyTrig(basis_set)
+        self.radial = RadialPolyTrig(basis_set, frequency_scale=radial_frequency_scale)
         num_shared = sum(atom_channels) + self.radial.num_functions
         previous = list(previous_channels)[: self.max_sh + 1]
         # The dot products and radial functions feed every output degree: one weight block serves all l.

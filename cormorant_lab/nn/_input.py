@@ -69,9 +69,19 @@ class _MessagePassingLayer(nn.Module):
     radial: RadialPolyTrig
     cutoff: SoftCutoff
 
-    def __init__(self, channels_in: int, channels_out: int, *, basis_set, cutoff, width: int, activation: str):
+    def __init__(
+        self,
+        channels_in: int,
+        channels_out: int,
+        *,
+        basis_set,
+        cutoff,
+        width: int,
+        activation: str,
+        radial_frequency_scale: float = 1.0,
+    ):
         super().__init__()
-        self.radial = RadialPolyTrig(basis_set)
+        self.radial = RadialPolyTrig(basis_set, frequency_scale=radial_frequency_scale)
         self.radial_mix = nn.Linear(self.radial.num_functions, channels_in)
         self.cutoff = SoftCutoff(channels_in, **cutoff)
         self.mlp = mlp(2 * channels_in, channels_out, width=width, activation=activation)
@@ -105,6 +115,7 @@ class InputMPNN(nn.Module):
         *,
         num_layers: int = 1,
         basis_set: tuple[int, int] = (3, 3),
+        radial_frequency_scale: float = 1.0,
         cutoff_type: Collection[str] = ("learn",),
         soft_cut_rad: float = 1.73,
         soft_cut_width: float = 0.2,
@@ -121,7 +132,15 @@ class InputMPNN(nn.Module):
             cutoff_type=cutoff_type, soft_cut_rad=soft_cut_rad, soft_cut_width=soft_cut_width, hard_cut_rad=hard_cut_rad
         )
         self.layers = nn.ModuleList(
-            _MessagePassingLayer(c_in, c_out, basis_set=basis_set, cutoff=cutoff, width=width, activation=activation)
+            _MessagePassingLayer(
+                c_in,
+                c_out,
+                basis_set=basis_set,
+                cutoff=cutoff,
+                width=width,
+                activation=activation,
+                radial_frequency_scale=radial_frequency_scale,
+            )
             for c_in, c_out in zip(channels[:-1], channels[1:], strict=False)
         )
 

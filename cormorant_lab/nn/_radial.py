@@ -7,10 +7,14 @@ The reference implementation's basis ("PolyTrig"), kept as is:
     \eta_{n,k,p}(r) = \sin(2\pi a_{n,p}\, r + \varphi_{n,p})\; r^{-k},
     \qquad n = 0..n_{\max},\ k = 0..k_{\max},\ p \in \{\sin, \cos\},
 
-with learnable frequencies :math:`a` (initialised to :math:`n`) and phases :math:`\varphi` (initialised to 0
-for the sine family and :math:`\pi/2` for the cosine family; the constant :math:`\sin(0)` is replaced by
-:math:`\cos(0) = 1` so that no function starts identically zero). ``basis_set = (n_max, k_max) = (3, 3)``
-gives 2·4·4 = 32 functions, distances in Å.
+with learnable frequencies :math:`a` (initialised to :math:`n` per Å, the reference's, or to :math:`n s` with
+``frequency_scale`` :math:`s`) and phases :math:`\varphi` (initialised to 0 for the sine family and :math:`\pi/2` for
+the cosine family; the constant :math:`\sin(0)` is replaced by :math:`\cos(0) = 1` so that no function starts
+identically zero). ``basis_set = (n_max, k_max) = (3, 3)`` gives 2·4·4 = 32 functions, distances in Å.
+
+``frequency_scale`` (ours; 1 is the reference): :math:`s < 1` spreads the same number of functions over lower
+frequencies, i.e. smoother radial functions at initialization — with :math:`n_{\max} = 3`, :math:`s = 2/3` the
+highest is 2 per Å (a period of 0.5 Å) instead of 3 (0.33 Å). The md17 preset uses it (``_presets``).
 
 Conditioning: :math:`r^{-k}` is singular at r = 0. It is evaluated only on ``neighbour_mask`` (distinct real
 atoms); elsewhere the placeholder distance 1 is used and the result is multiplied by 0, so self pairs and
@@ -33,13 +37,16 @@ from ._mixing import cat_split_backward
 class RadialPolyTrig(nn.Module):
     r"""The 2·(n_max+1)·(k_max+1) functions :math:`\sin(2\pi a r + \varphi)\, r^{-k}` of each pair distance."""
 
-    def __init__(self, basis_set: tuple[int, int] = (3, 3)):
+    def __init__(self, basis_set: tuple[int, int] = (3, 3), *, frequency_scale: float = 1.0):
         super().__init__()
         n_max, k_max = (int(v) for v in basis_set)
         if n_max < 0 or k_max < 0:
             raise ValueError(f"basis_set must be two non-negative integers (n_max, k_max), got {basis_set}")
+        if not (math.isfinite(frequency_scale) and frequency_scale > 0):
+            raise ValueError(f"frequency_scale must be a positive finite number, got {frequency_scale!r}")
         self.k_max = k_max
-        frequencies = torch.arange(n_max + 1, dtype=torch.get_default_dtype()).repeat(2)
+        frequencies = (torch.arange(n_max + 1, dtype=torch.float64) * float(frequency_scale)).repeat(2)
+        frequencies = frequencies.to(torch.get_default_dtype())
         phases = torch.cat([torch.zeros(n_max + 1), torch.full((n_max + 1,), math.pi / 2)])
         phases[0] = math.pi / 2  # sin(0 r + 0) = 0 would waste a function
         self.frequencies = nn.Parameter(frequencies)

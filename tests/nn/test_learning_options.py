@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from cormorant_lab.checks import check_covariance, random_molecules
-from cormorant_lab.nn import Cormorant, CovariantNormalization, soft_normalize
+from cormorant_lab.nn import Cormorant, CovariantNormalization, RadialPolyTrig, soft_normalize
 from cormorant_lab.so3 import spherical_harmonics_all
 
 # The options are measured against four levels and unscaled blocks (the md17 preset before 2026-12-07), so that each
@@ -94,6 +94,37 @@ def test_solid_harmonics_are_r_to_the_l_times_y_and_keep_the_symmetry():
     del model.cormorant_cg.forward
     report = check_covariance(model, positions, charges, n_rotations=1)
     assert report.passed(1e-10), report.summary()
+
+
+def test_radial_frequency_scale_starts_every_radial_basis_at_n_times_s():
+    """``radial_frequency_scale`` s: the PolyTrig functions start as sin(2π n s r + φ) r^−k, in every level and input."""
+    import math
+
+    from cormorant_lab.nn._geometry import edge_geometry
+
+    scale = 0.8
+    model = Cormorant.from_preset("qm9", dtype=torch.float64, basis_set=[3, 2], radial_frequency_scale=scale)
+    radials = [m for m in model.modules() if isinstance(m, RadialPolyTrig)]
+    assert len(radials) == 1 + len(model.cormorant_cg.edge_levels)  # the MPNN input's and every edge level's
+    expected_frequencies = torch.tensor([0.0, 0.8, 1.6, 2.4] * 2, dtype=torch.float64)
+    for radial in radials:  # made in the default dtype (float32), then converted
+        torch.testing.assert_close(radial.frequencies.detach(), expected_frequencies, rtol=1e-7, atol=0)
+    positions, charges = molecules(model)
+    geometry = edge_geometry(positions, charges != 0, 3)
+    got = radials[1](geometry)  # (B, 2·4·3, N, N), index t·K + k
+    b, i, j = 1, 0, 2
+    r = float((positions[b, i] - positions[b, j]).norm())
+    phases = radials[1].phases.tolist()  # π/2, 0, 0, 0 (sines; the constant a cosine), then π/2 (cosines)
+    torch.testing.assert_close(torch.tensor(phases), torch.tensor([math.pi / 2, 0.0, 0.0, 0.0] + [math.pi / 2] * 4))
+    for t, (a, phase) in enumerate(zip(radials[1].frequencies.tolist(), phases, strict=True)):
+        for k in range(3):
+            value = math.sin(2 * math.pi * a * r + phase) * r**-k
+            assert abs(float(got[b, 3 * t + k, i, j]) - value) <= 1e-13 * max(1.0, abs(value))
+    md17 = Cormorant.from_preset("md17").cormorant_cg.edge_levels[0].radial  # the preset's smoother functions
+    torch.testing.assert_close(md17.frequencies.detach(), 0.8 * torch.tensor([0.0, 1.0, 2.0, 3.0] * 2))
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="frequency_scale"):
+            seeded(radial_frequency_scale=bad)
 
 
 def test_the_options_keep_close_contacts_finite_in_float32():
