@@ -111,7 +111,8 @@ def test_radial_frequency_scale_starts_every_radial_basis_at_n_times_s():
         torch.testing.assert_close(radial.frequencies.detach(), expected_frequencies, rtol=1e-7, atol=0)
     positions, charges = molecules(model)
     geometry = edge_geometry(positions, charges != 0, 3)
-    got = radials[1](geometry)  # (B, 2·4·3, N, N), index t·K + k
+    with torch.no_grad():
+        got = radials[1](geometry)  # (B, 2·4·3, N, N), index t·K + k
     b, i, j = 1, 0, 2
     r = float((positions[b, i] - positions[b, j]).norm())
     phases = radials[1].phases.tolist()  # π/2, 0, 0, 0 (sines; the constant a cosine), then π/2 (cosines)
