@@ -5,7 +5,7 @@ mixing, each edge level, the head) after epochs 1, 2, 5, 10 and 20 of ``learning
 (seed 0), for the model named. The default md17 preset's weights stay within ~8% (atom mixing, head) to ~16% (edge
 levels) of their initialization after 20 epochs; the reference mode's move 75-95% (atom mixing, head) in 10. (That
 was the preset of four levels of 10 channels; since 2026-12-07 the preset itself stores its level weights as
-``W / 2`` (``weight_multiplier=2``), and a ``--multiplier`` here multiplies on top of it; ``--overrides
+``W / C`` (``weight_multiplier``: 2, and 4 since 2026-12-08), and a ``--multiplier`` here multiplies on top of it; ``--overrides
 '{"weight_multiplier": 1, ...}'`` starts from the plain weights.)
 
 ``--multiplier C``: the default preset trained with every weight matrix (``--which``: those whose name contains one

@@ -94,7 +94,7 @@ class Cormorant(nn.Module):
             reference's; the md17 preset's smaller value gives smoother radial functions, see ``RadialPolyTrig``).
         cutoff_type, soft_cut_rad, soft_cut_width, hard_cut_rad: the edge mask (see ``SoftCutoff``; per level).
         level_gain, weight_init: initialization of the atom-level mixing weights (per level).
-        input_gain: factor on the input layer's last linear map at initialization (the presets use 4).
+        input_gain: factor on the input layer's last linear map at initialization (the qm9 preset 4, md17 1.5).
         normalization: ``"soft"`` (default, see ``_normalization``) or ``"none"`` (the reference's blow-up).
         normalization_scale, normalization_epsilon: κ (per level: the input, then each level) and ε of the soft
             normalization ``F_l / sqrt(ε + mean_c ||F_{l,c}||² / κ²)`` (default 1 and 1; issue 11's ablations).
@@ -102,7 +102,7 @@ class Cormorant(nn.Module):
         block_gain: factors on the initial atom-mixing weights of the bracket's blocks ``F``, ``F ⊗ F``, ``Σ G ⊗ F``.
         weight_multiplier: C of every atom- and edge-level weight matrix, stored as ``V = W / C`` and used as
             ``W = C·V`` (same function at initialization, C times larger steps relative to W under Adam; the md17
-            preset's 2).
+            preset's 4).
         solid_harmonics: edge harmonics ``r^l Y_l(r̂)`` (the reference's, up to its constant factor) instead of
             ``Y_l(r̂)``.
         activation: of the MLPs.
