@@ -13,8 +13,8 @@ the cosine family; the constant :math:`\sin(0)` is replaced by :math:`\cos(0) = 
 identically zero). ``basis_set = (n_max, k_max) = (3, 3)`` gives 2·4·4 = 32 functions, distances in Å.
 
 ``frequency_scale`` (ours; 1 is the reference): :math:`s < 1` spreads the same number of functions over lower
-frequencies, i.e. smoother radial functions at initialization — with :math:`n_{\max} = 3`, :math:`s = 2/3` the
-highest is 2 per Å (a period of 0.5 Å) instead of 3 (0.33 Å). The md17 preset uses it (``_presets``).
+frequencies, i.e. smoother radial functions at initialization — with :math:`n_{\max} = 3` and the md17 preset's
+:math:`s = 0.8` the highest is 2.4 per Å (a period of 0.42 Å) instead of 3 (0.33 Å) (``_presets``).
 
 Conditioning: :math:`r^{-k}` is singular at r = 0. It is evaluated only on ``neighbour_mask`` (distinct real
 atoms); elsewhere the placeholder distance 1 is used and the result is multiplied by 0, so self pairs and

@@ -6,6 +6,8 @@ the forward function keep the network's symmetry (shipped checker, float64) and 
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -98,8 +100,6 @@ def test_solid_harmonics_are_r_to_the_l_times_y_and_keep_the_symmetry():
 
 def test_radial_frequency_scale_starts_every_radial_basis_at_n_times_s():
     """``radial_frequency_scale`` s: the PolyTrig functions start as sin(2π n s r + φ) r^−k, in every level and input."""
-    import math
-
     from cormorant_lab.nn._geometry import edge_geometry
 
     scale = 0.8
