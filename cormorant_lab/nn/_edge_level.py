@@ -47,7 +47,7 @@ from ..so3 import SO3Vec
 from ._constants import degree_sum_matrix
 from ._cutoff import SoftCutoff
 from ._geometry import EdgeGeometry
-from ._mixing import broadcast_matmul, cat_split_backward, check_multiplier
+from ._mixing import broadcast_matmul, cat_split_backward, positive_finite
 from ._radial import RadialPolyTrig
 
 # The forms that do every level (or every degree) in one operation are used while their results take at most this
@@ -163,7 +163,7 @@ class EdgeLevel(nn.Module):
     ):
         super().__init__()
         self.channels, self.max_sh = int(channels), int(max_sh)
-        self.weight_multiplier = check_multiplier(weight_multiplier, "weight_multiplier")
+        self.weight_multiplier = positive_finite(weight_multiplier, "weight_multiplier")
         self.register_buffer("_degree_mask", degree_mask(len(atom_channels) - 1), persistent=False)  # dot products
         self.radial = RadialPolyTrig(basis_set, frequency_scale=radial_frequency_scale)
         num_shared = sum(atom_channels) + self.radial.num_functions

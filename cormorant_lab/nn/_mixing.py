@@ -47,8 +47,8 @@ def mixing_weight(channels_out: int, channels_in: int, *, gain: float = 1.0, ini
     return weight * (gain / max(channels_out, channels_in))
 
 
-def check_multiplier(value: float, name: str = "multiplier") -> float:
-    """``value`` as a float if it is a positive finite number (a weight multiplier ``C``); else a ValueError naming ``name``."""
+def positive_finite(value: float, name: str) -> float:
+    """``value`` as a float if it is a positive finite number (a multiplier, a scale); else a ValueError naming ``name``."""
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
@@ -67,7 +67,7 @@ class SO3Linear(nn.Module):
         multiplier: float = 1.0,
     ):
         super().__init__()
-        self.multiplier = check_multiplier(multiplier)
+        self.multiplier = positive_finite(multiplier, "multiplier")
         self.channels_in = tuple(int(c) for c in channels_in)
         if isinstance(channels_out, int):
             channels_out = (channels_out,) * len(self.channels_in)

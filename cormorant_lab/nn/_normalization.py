@@ -36,12 +36,11 @@ ones learn the first epochs slower.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ..so3 import SO3Vec
+from ._mixing import positive_finite
 
 NORMALIZATIONS = ("soft", "none")
 
@@ -59,11 +58,9 @@ class CovariantNormalization(nn.Module):
         super().__init__()
         if mode not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {mode!r}")
-        if not (math.isfinite(scale) and scale > 0):
-            raise ValueError(f"normalization_scale must be a positive finite number, got {scale!r}")
-        if not (math.isfinite(epsilon) and epsilon > 0):
-            raise ValueError(f"normalization_epsilon must be a positive finite number, got {epsilon!r}")
-        self.mode, self.scale, self.epsilon = mode, float(scale), float(epsilon)
+        self.mode = mode
+        self.scale = positive_finite(scale, "normalization_scale")
+        self.epsilon = positive_finite(epsilon, "normalization_epsilon")
 
     def forward(self, vec: SO3Vec) -> SO3Vec:
         if self.mode == "none":

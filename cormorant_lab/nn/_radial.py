@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ._geometry import EdgeGeometry
-from ._mixing import cat_split_backward
+from ._mixing import cat_split_backward, positive_finite
 
 
 class RadialPolyTrig(nn.Module):
@@ -42,10 +42,9 @@ class RadialPolyTrig(nn.Module):
         n_max, k_max = (int(v) for v in basis_set)
         if n_max < 0 or k_max < 0:
             raise ValueError(f"basis_set must be two non-negative integers (n_max, k_max), got {basis_set}")
-        if not (math.isfinite(frequency_scale) and frequency_scale > 0):
-            raise ValueError(f"frequency_scale must be a positive finite number, got {frequency_scale!r}")
+        scale = positive_finite(frequency_scale, "frequency_scale")
         self.k_max = k_max
-        frequencies = (torch.arange(n_max + 1, dtype=torch.float64) * float(frequency_scale)).repeat(2)
+        frequencies = (torch.arange(n_max + 1, dtype=torch.float64) * scale).repeat(2)
         frequencies = frequencies.to(torch.get_default_dtype())
         phases = torch.cat([torch.zeros(n_max + 1), torch.full((n_max + 1,), math.pi / 2)])
         phases[0] = math.pi / 2  # sin(0 r + 0) = 0 would waste a function
